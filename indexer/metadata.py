@@ -124,8 +124,8 @@ def _strip_higher_levels(name: str) -> str:
     return _HIGHER_PREFIX.sub("", name, count=1)
 
 
-def find_issuer(title: str | None, source: str | None, text: str) -> str | None:
-    """Return the issuing body: named in the title, the 信息来源 line, or derived from the place."""
+def find_issuer(title: str | None, source: str | None, text: str, signer: str | None = None) -> str | None:
+    """Return the issuing body: named in the title, the 信息来源 line or signature, or from the place."""
     name_in_title = None
     if title:
         simple = _normalise_digits(to_simplified(title))
@@ -137,10 +137,11 @@ def find_issuer(title: str | None, source: str | None, text: str) -> str | None:
         name_in_title = re.sub(r"[\s《》“”\"]", "", head) or None
     if name_in_title and _BODY_SUFFIX.search(name_in_title):
         return _strip_higher_levels(name_in_title)
-    if source:
-        simple_source = re.sub(r"\s", "", to_simplified(source))
-        if _BODY_SUFFIX.search(simple_source):
-            return _strip_higher_levels(simple_source)
+    for named in (source, signer):
+        if named:
+            simple_named = re.sub(r"\s", "", to_simplified(named))
+            if _BODY_SUFFIX.search(simple_named):
+                return _strip_higher_levels(simple_named)
     place = name_in_title
     if not place:
         first_place = _PLACE_IN_TEXT.search(to_simplified(text[:400]))
@@ -151,18 +152,20 @@ def find_issuer(title: str | None, source: str | None, text: str) -> str | None:
     return name_in_title
 
 
-def parse_metadata(text: str, source: str | None = None, published: str | None = None) -> Metadata:
-    """Return the metadata of cleaned report text; source/published come from page furniture."""
+def parse_metadata(
+    text: str, source: str | None = None, published: str | None = None, signer: str | None = None
+) -> Metadata:
+    """Return the metadata of cleaned report text; source, published and signer come from furniture."""
     lines = _lines(text)
     title, title_index = find_title(lines)
     published = find_published(lines, published)
     body = "\n".join(lines[title_index + 1:])
     year, warnings = find_year(title, body, published)
-    issuer = find_issuer(title, source, body)
+    issuer = find_issuer(title, source, body, signer)
     simple_text = to_simplified(text)
     first_paragraph = next((line for line in _lines(simple_text)[title_index + 1:] if len(line) > 30), "")
     clues = [clue for clue in (issuer, title and to_simplified(title), source and to_simplified(source),
-                               first_paragraph) if clue]
+                               signer and to_simplified(signer), first_paragraph) if clue]
     region, region_warnings = resolve_region(clues, simple_text)
     if title is None:
         warnings.append("no title found")

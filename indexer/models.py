@@ -24,6 +24,7 @@ class CleanText:
     source: str | None = None  # the body named by 信息来源/来源 (often the issuer)
     published: str | None = None  # ISO date (YYYY-MM-DD) from 发布时间/发布日期/时间
     removed: tuple[str, ...] = ()  # furniture lines dropped, for warnings and tests
+    signer: str | None = None  # the body that signed the report at its end
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,9 @@ def parse_report(path: str | Path) -> Report:
     raw = read_file(path)
     cleaned = clean(raw.text)
     split = split_report(cleaned.text)
-    metadata = parse_metadata(cleaned.text, source=cleaned.source, published=cleaned.published)
+    metadata = parse_metadata(
+        cleaned.text, source=cleaned.source, published=cleaned.published, signer=cleaned.signer
+    )
     warnings = list(metadata.warnings) + split.warnings
     if metadata.year and metadata.year >= 2019 and split.sections[0].heading:
         found = {section.key for section in split.sections}
