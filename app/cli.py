@@ -58,8 +58,10 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             print(f"gongkai: {path}: could not be parsed ({type(error).__name__}: {error})", file=sys.stderr)
             continue
         reports.append(report)
-    if args.json:
-        if len(args.files) == 1 and reports:
+    if not reports:
+        pass  # every file was refused, each with its own line on stderr
+    elif args.json:
+        if len(args.files) == 1:
             payload: object = reports[0].to_dict()
         else:
             payload = [report.to_dict() for report in reports]
@@ -67,7 +69,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         print("\n\n".join(format_summary(report) for report in reports))
-    if failures and reports:
+    if failures:
         print(f"gongkai: {len(reports)} read, {failures} skipped", file=sys.stderr)
     return 0 if reports else 1
 

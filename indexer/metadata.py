@@ -46,17 +46,18 @@ def _lines(text: str) -> list[str]:
 def find_title(lines: list[str]) -> tuple[str | None, int]:
     """Return the report's title (lines broken by PDF extraction joined) and its last line index."""
     for index, line in enumerate(lines[:15]):
-        if len(line) > 60 or "。" in line or not _TITLE_WORDS.search(line):
-            continue
-        if re.match(r"^[一二三四五六七八九十]+\s*[、.．]", line):
+        simple = to_simplified(line)
+        if re.match(r"^[一二三四五六七八九十]+\s*[、.．]", simple):
             break  # reached the first section: there is no title
+        if len(line) > 60 or "。" in line or not _TITLE_WORDS.search(simple):
+            continue
         title = line
         first = index
         # "平潭综合实验区" / "2019年" / "政府信息公开工作年度报告": join the short lines above while
         # the title still lacks the body's name in front of its year.
         while first > 0 and not _has_name(title):
             above = lines[first - 1]
-            if len(above) > 25 or re.search(r"[。，,：:；>]", above):
+            if len(above) > 25 or re.search(r"[。，,：:；>]", above) or _TITLE_WORDS.search(to_simplified(above)):
                 break
             title = above + title
             first -= 1
@@ -66,7 +67,7 @@ def find_title(lines: list[str]) -> tuple[str | None, int]:
 
 def _has_name(title: str) -> bool:
     """Tell whether a title names its body: CJK text before the year, or right after it."""
-    simple = _normalise_digits(title)
+    simple = _normalise_digits(to_simplified(title))
     year = _YEAR.search(simple)
     if not year:
         return bool(re.match(r"[\u4e00-\u9fff]{2,}", simple)) and not simple.startswith(("政府信息", "年度"))

@@ -192,3 +192,35 @@ def test_split_keeps_every_character_in_order(lines):
         for sub in section.subsections:
             parts += [sub.heading, sub.text]
     assert _visible("\n".join(parts)) == _visible(text)
+
+
+def _corpus_lines():
+    from pathlib import Path
+
+    corpus = Path(__file__).resolve().parent.parent / "corpus" / "reports"
+    lines = []
+    for path in sorted(corpus.glob("*.txt")):
+        lines += path.read_text(encoding="utf-8").split("\n")[:400]
+    return lines
+
+
+_CORPUS_LINES = _corpus_lines()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_CORPUS_LINES), min_size=1, max_size=80))
+def test_cleaning_then_splitting_real_lines_keeps_every_non_furniture_character(lines):
+    from indexer.cleaning import clean
+
+    text = "\n".join(lines)
+    cleaned = clean(text)
+    # Cleaning only removes whole lines, and says which.
+    kept = [line for line in text.split("\n") if line not in cleaned.removed]
+    assert _visible("\n".join(kept)) == _visible(cleaned.text)
+    result = split_report(cleaned.text)
+    parts = [result.preamble]
+    for section in result.sections:
+        parts += [section.heading, section.text]
+        for sub in section.subsections:
+            parts += [sub.heading, sub.text]
+    assert _visible("\n".join(parts)) == _visible(cleaned.text)
