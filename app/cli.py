@@ -7,9 +7,15 @@ import json
 import sys
 from collections.abc import Sequence
 
+import html
+import re
+
 from indexer.models import Report
 from indexer.pipeline import parse_report
 from indexer.reading import ReadError
+
+DEFAULT_INDEX = "index"
+DEFAULT_CORPUS = "corpus"
 
 
 def _region_path(report: Report) -> str:
@@ -74,6 +80,144 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0 if reports else 1
 
 
+class _ProgressPrinter:
+    """Progress of an indexing run: a tqdm bar on a terminal, a log line per tenth otherwise."""
+
+    STAGES = {"parse": "reading", "write": "indexing", "commit": "committing"}
+
+    def __init__(self) -> None:
+        self.interactive = sys.stderr.isatty()
+        self.bar = None
+        self.stage = None
+        self.next_log = 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.next_log = 0
+            if self.interactive and total > 1:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=total, desc=self.STAGES.get(stage, stage), unit="doc", file=sys.stderr)
+            elif stage == "commit":
+                print("gongkai: committing the index", file=sys.stderr, flush=True)
+        if self.bar is not None:
+            self.bar.n = done
+            self.bar.refresh()
+        elif not self.interactive and total > 1 and done >= self.next_log:
+            print(f"gongkai: {self.STAGES.get(stage, stage)} {done}/{total}", file=sys.stderr, flush=True)
+            self.next_log = done + max(1, total // 10)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from indexer.indexing import index_corpus
+    from indexer.store import IndexBusy
+
+    progress = _ProgressPrinter()
+    try:
+        summary = index_corpus(args.corpus, args.index, rebuild=args.rebuild, report=progress)
+    except IndexBusy as error:
+        progress.close()
+        print(f"gongkai: {error}", file=sys.stderr)
+        return 1
+    progress.close()
+    if summary.note:
+        print(f"gongkai: {summary.note}", file=sys.stderr)
+    for source, reason in summary.failed:
+        print(f"gongkai: {source}: {reason}", file=sys.stderr)
+    print(
+        f"{'rebuilt' if summary.rebuilt else 'updated'} {summary.index}: "
+        f"{len(summary.added)} added, {len(summary.updated)} updated, {len(summary.removed)} removed, "
+        f"{summary.unchanged} unchanged, {len(summary.failed)} failed; "
+        f"{summary.reports} reports, {summary.sections} sections in the index ({summary.seconds:.1f} s)"
+    )
+    if summary.read_nothing:
+        print("gongkai: no file could be read; the index was left as it was", file=sys.stderr)
+        return 1
+    if summary.reports == 0 and not summary.added:
+        return 1
+    return 0
+
+
+def _parse_years(values: list[str] | None) -> tuple[tuple[int, int], ...]:
+    years = []
+    for value in values or []:
+        match = re.fullmatch(r"\s*(\d{4})\s*(?:[-–~]\s*(\d{4}))?\s*", value)
+        if not match:
+            raise ValueError(f"--year takes a year or a range such as 2019-2021, not {value!r}")
+        low = int(match.group(1))
+        years.append((low, int(match.group(2) or low)))
+    return tuple(years)
+
+
+def _terminal_snippet(snippet: str, color: bool) -> str:
+    start, end = ("\033[1;33m", "\033[0m") if color else ("【", "】")
+    return html.unescape(snippet.replace("<mark>", start).replace("</mark>", end))
+
+
+def format_page(page, color: bool = False) -> str:
+    """Return the human-readable text of a search result page."""
+    unit = "份报告" if page.grouped else "个章节"
+    lines = [f"找到 {page.total} {unit}（第 {page.page}/{page.pages} 页，{page.took_ms:.0f} 毫秒）"
+             + ("；超时，结果不完整" if page.partial else "")]
+    first = (page.page - 1) * (len(page.hits) or 1)
+    for number, hit in enumerate(page.hits, start=1):
+        region = " / ".join(value for value in hit.region.values() if value)
+        more = f"（另有 {hit.other_matches} 个章节匹配）" if hit.other_matches else ""
+        lines.append("")
+        lines.append(f"{number}. {hit.title or hit.issuer or hit.source} · {region or '地区未知'} · "
+                     f"{hit.year or '年份未知'} · {hit.section['label']}{more}")
+        if hit.snippet:
+            lines.append("   " + _terminal_snippet(hit.snippet, color))
+        lines.append(f"   {hit.source}  [{hit.report_id}]")
+    del first
+    names = {"province": "省", "city": "市", "county": "县区", "town": "乡镇", "year": "年份", "section": "章节"}
+    facet_lines = []
+    for name, values in page.facets.items():
+        if values:
+            shown = "  ".join(f"{value.label or value.value} ({value.count})" for value in values[:8])
+            facet_lines.append(f"  {names.get(name, name)}: {shown}" + ("  …" if len(values) > 8 else ""))
+    if facet_lines:
+        lines += ["", "分面："] + facet_lines
+    return "\n".join(lines)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from app.search import IndexMissing, QueryError, SearchRequest, open_index, search
+
+    try:
+        request = SearchRequest(
+            query=args.query,
+            regions=tuple(args.region or ()),
+            years=_parse_years(args.year),
+            sections=tuple(args.section or ()),
+            group_by_report=args.group == "report",
+            sort=args.sort,
+            page=args.page,
+            page_size=args.page_size,
+        )
+        index = open_index(args.index)
+        page = search(index, request)
+    except (QueryError, ValueError) as error:
+        print(f"gongkai: {error}", file=sys.stderr)
+        return 2
+    except IndexMissing as error:
+        print(f"gongkai: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        json.dump(page.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(format_page(page, color=sys.stdout.isatty()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gongkai",
@@ -87,6 +231,27 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--json", action="store_true", help="print JSON (one object, or a list for several files)")
     inspect.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     inspect.set_defaults(handler=cmd_inspect)
+
+    index = commands.add_parser("index", help="build or update the search index from a corpus folder")
+    index.add_argument("corpus", nargs="?", default=DEFAULT_CORPUS, metavar="CORPUS_DIR",
+                       help=f"folder of report files (default: {DEFAULT_CORPUS}/)")
+    index.add_argument("--index", default=DEFAULT_INDEX, metavar="DIR", help=f"index folder (default: {DEFAULT_INDEX}/)")
+    index.add_argument("--rebuild", action="store_true", help="build a fresh index beside the live one, then switch")
+    index.set_defaults(handler=cmd_index)
+
+    search = commands.add_parser("search", help="search the index")
+    search.add_argument("query", nargs="?", default="", metavar="QUERY",
+                        help='words (all must match), "a phrase", -excluded, a OR b; empty browses everything')
+    search.add_argument("--index", default=DEFAULT_INDEX, metavar="DIR", help=f"index folder (default: {DEFAULT_INDEX}/)")
+    search.add_argument("--region", action="append", metavar="NAME", help="a place at any level (repeatable)")
+    search.add_argument("--year", action="append", metavar="Y", help="a year or a range 2019-2021 (repeatable)")
+    search.add_argument("--section", action="append", metavar="KEY", help="a canonical section key (repeatable)")
+    search.add_argument("--group", choices=["report"], help="one hit per report")
+    search.add_argument("--sort", choices=["relevance", "year"], default="relevance")
+    search.add_argument("--page", type=int, default=1, metavar="N")
+    search.add_argument("--page-size", type=int, default=10, metavar="N")
+    search.add_argument("--json", action="store_true", help="print the JSON of GET /api/search")
+    search.set_defaults(handler=cmd_search)
     return parser
 
 
