@@ -584,14 +584,19 @@ def search(index: SearchIndex, request: SearchRequest) -> SearchPage:
                 results = searcher.search(whoosh_query, limit=None, filter=set(ordered.tolist()),
                                           sortedby=MultiFacet([FieldFacet(f.YEAR, reverse=True), ScoreFacet()]))
                 ordered = np.array([hit.docnum for hit in results], dtype=np.int64)
-                scores = {hit.docnum: hit.score or 0.0 for hit in results}
+                scores = {hit.docnum: hit.score if isinstance(hit.score, float) else 0.0 for hit in results}
             if request.group_by_report:
                 _, first_index = np.unique(report_codes[ordered], return_index=True)
                 ordered = ordered[np.sort(first_index)]
             ranked = [(int(docnum), float(scores.get(int(docnum), 0.0))) for docnum in ordered[first:wanted]]
         else:
             allow = None if not masks else set(np.nonzero(selected)[0].tolist())
-            collector = _FilteredDeadlineCollector(searcher.collector(limit=wanted), allow, request.time_limit)
+            # Whoosh's pruning (block quality, and matcher.replace(minscore) every few documents) relies
+            # on max-quality bounds that boosted compound queries get wrong: it drops real top hits.
+            # Score every match instead.
+            top = searcher.collector(limit=wanted, optimize=False)
+            top.replace = 0
+            collector = _FilteredDeadlineCollector(top, allow, request.time_limit)
             if request.group_by_report:
                 collector = CollapseCollector(collector, f.REPORT_ID, limit=1)
             try:

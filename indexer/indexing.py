@@ -134,7 +134,7 @@ def report_documents(report: Report, source: str, sha256: str) -> list[dict]:
             f.POSITION: position,
             f.HEADING: section.heading,
             f.BODY: text,
-            f.BIGRAMS: text,
+            f.BIGRAMS: f"{section.heading}\n{text}",
             f.TEXT: section.text,
             f.SUBSECTIONS: json.dumps([sub.to_dict() for sub in section.subsections], ensure_ascii=False),
         }
