@@ -163,6 +163,21 @@ class _FilteredDeadlineCollector(WrappingCollector):
                 yield sub_docnum
 
 
+def _column_values(reader, name: str, count: int):
+    """Yield a column's value for every document number (None where a segment lacks the column)."""
+    produced = 0
+    for leaf, _offset in reader.leaf_readers():
+        size = leaf.doc_count_all()
+        if leaf.has_column(name):
+            column = leaf.column_reader(name)
+            for docnum in range(size):
+                yield column[docnum]
+        else:
+            yield from [None] * size
+        produced += size
+    yield from [None] * (count - produced)
+
+
 class _FacetArrays:
     """Facet codes of every document of one index version, as numpy arrays."""
 
@@ -174,17 +189,19 @@ class _FacetArrays:
         self.codes: dict[str, np.ndarray] = {}
         self.values: dict[str, list] = {}
         for name in (*f.FACET_FIELDS, f.REPORT_ID):
-            column = reader.column_reader(name)
             lookup: dict = {}
             codes = np.fromiter(
-                (lookup.setdefault(value, len(lookup)) for value in column), dtype=np.int32, count=count
+                (lookup.setdefault(value, len(lookup)) for value in _column_values(reader, name, count)),
+                dtype=np.int32, count=count,
             )
             self.codes[name] = codes
             values = [None] * len(lookup)
             for value, code in lookup.items():
                 values[code] = value.decode("utf-8") if isinstance(value, bytes) else value
             self.values[name] = values
-        self.position = np.fromiter(reader.column_reader(f.POSITION), dtype=np.int32, count=count)
+        self.position = np.fromiter(
+            (value or 0 for value in _column_values(reader, f.POSITION, count)), dtype=np.int32, count=count
+        )
 
     def code_of(self, name: str, value) -> int | None:
         try:
@@ -230,11 +247,11 @@ class SearchIndex:
                 if marker != self._marker:
                     self._open()
         searcher = getattr(self._local, "searcher", None)
-        if searcher is not None and getattr(self._local, "ix", None) is self._ix:
-            if not searcher.up_to_date():
-                searcher = searcher.refresh()
-                self._local.searcher = searcher
+        if searcher is not None and getattr(self._local, "ix", None) is self._ix and searcher.up_to_date():
             return searcher
+        if searcher is not None:
+            # Not Searcher.refresh(): it reuses segment readers whose deletions have since changed.
+            searcher.close()
         searcher = self._ix.searcher(weighting=BM25F())
         self._local.searcher = searcher
         self._local.ix = self._ix

@@ -246,7 +246,7 @@ def index_corpus(
                 continue
             parsed.append((source, documents))
             sections += len(documents)
-        if summary.read_nothing:
+        if summary.failed and not parsed and not summary.unchanged:
             if generation is not None:
                 shutil.rmtree(generation, ignore_errors=True)
             summary.seconds = time.monotonic() - started
