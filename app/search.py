@@ -221,6 +221,7 @@ class SearchIndex:
         self._marker = None
         self._facets: tuple[object, _FacetArrays] | None = None
         self._cache: OrderedDict = OrderedDict()
+        self.cache_size = _CACHE_SIZE  # result pages kept per index version (0 turns the cache off)
         self._open()
 
     def _open(self) -> None:
@@ -278,9 +279,11 @@ class SearchIndex:
             return page
 
     def remember(self, key, page) -> None:
+        if not self.cache_size:
+            return
         with self._lock:
             self._cache[key] = page
-            while len(self._cache) > _CACHE_SIZE:
+            while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
 
     def doc_count(self) -> int:

@@ -6,6 +6,7 @@ import datetime
 import re
 import unicodedata
 
+from indexer.gazetteer import find as find_division
 from indexer.gazetteer import resolve_region
 from indexer.models import Metadata
 from indexer.script import to_simplified
@@ -25,10 +26,9 @@ _BODY_SUFFIX = re.compile(
     r"(人民政府|政府|办公厅|办公室|管委会|管理委员会|委员会|委|厅|局|办|院|中心|办事处|公司|站|所|队)$"
 )
 _PLACE_SUFFIX = re.compile(r"(省|自治区|市|盟|州|地区|县|区|旗|乡|镇|街道|苏木)$")
-# A leading higher-level place name in front of a lower-level government: 洪江市|岩垅乡人民政府.
-_HIGHER_PREFIX = re.compile(
-    r"^(?:[\u4e00-\u9fff]{1,12}?(?:省|自治区|市|盟|州|地区|县|区|旗))+?"
-    r"(?=[\u4e00-\u9fff]{1,10}?(?:乡|镇|街道|苏木|县|区|旗|市)(?:人民政府|政府|办事处))"
+# What remains once higher-level places are cut off: a place's own government (岩垅乡人民政府).
+_GOVERNMENT_OF_PLACE = re.compile(
+    r"^[\u4e00-\u9fff]{1,10}?(?:乡|镇|街道|苏木|县|区|旗|市)(?:人民政府|政府|办事处|街道办事处)"
 )
 _PLACE_IN_TEXT = re.compile(r"([\u4e00-\u9fff]{1,8}?(?:街道|乡|镇|苏木|县|区|旗))")
 
@@ -121,8 +121,23 @@ def find_published(lines: list[str], published: str | None) -> str | None:
 
 
 def _strip_higher_levels(name: str) -> str:
-    """Return a government's name without the higher-level places in front (洪江市岩垅乡… -> 岩垅乡…)."""
-    return _HIGHER_PREFIX.sub("", name, count=1)
+    """Return a government's name without the higher-level places in front (洪江市岩垅乡… -> 岩垅乡…).
+
+    A prefix is cut only when it is an official province, city or county name and what follows is
+    itself a place's government, so 金州区湾里街道办事处 loses 金州区, not 金州.
+    """
+    stripped = True
+    while stripped:
+        stripped = False
+        for size in range(min(len(name) - 4, 12), 1, -1):
+            prefix, rest = name[:size], name[size:]
+            if not _GOVERNMENT_OF_PLACE.match(rest):
+                continue
+            if any(division.level in ("province", "city", "county") for division in find_division(prefix)):
+                name = rest
+                stripped = True
+                break
+    return name
 
 
 def find_issuer(title: str | None, source: str | None, text: str, signer: str | None = None) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 
 import opencc
 
@@ -48,6 +49,40 @@ def detect_script(text: str) -> str:
     return SIMPLIFIED
 
 
+@functools.cache
+def _protected_names() -> re.Pattern | None:
+    """Return a pattern of official simplified place names that OpenCC's t2s would change.
+
+    乾安县 and 於潜镇 are official simplified names, yet t2s turns 乾 into 干 and 於 into 于.
+    Where such a name occurs, its characters are kept as written.
+    """
+    from indexer.gazetteer import division_names
+
+    names = set()
+    for name in division_names():
+        if _converter("t2s").convert(name) != name:
+            names.add(name)
+            stem = re.sub(r"(街道|镇|乡|县|区|市|农场|经济开发区)$", "", name)
+            if len(stem) >= 2:
+                names.add(stem)
+    if not names:
+        return None
+    return re.compile("|".join(sorted(map(re.escape, names), key=len, reverse=True)))
+
+
+def _restore_protected(original: str, converted: str) -> str:
+    pattern = _protected_names()
+    if pattern is None or len(converted) != len(original):
+        return converted
+    spans = [match.span() for match in pattern.finditer(original)]
+    if not spans:
+        return converted
+    out = list(converted)
+    for start, end in spans:
+        out[start:end] = original[start:end]
+    return "".join(out)
+
+
 def to_simplified(text: str) -> str:
     """Return the simplified form of text, with exactly one character per input character.
 
@@ -58,7 +93,7 @@ def to_simplified(text: str) -> str:
     """
     converted = _converter("t2s").convert(text)
     if len(converted) == len(text):
-        return converted
+        return _restore_protected(text, converted)
     lines = text.split("\n")
     out = []
     for line in lines:
@@ -66,7 +101,7 @@ def to_simplified(text: str) -> str:
         if len(line_converted) != len(line):
             line_converted = "".join(_char_t2s(char) for char in line)
         out.append(line_converted)
-    return "\n".join(out)
+    return _restore_protected(text, "\n".join(out))
 
 
 def to_traditional(text: str) -> str:

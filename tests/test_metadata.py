@@ -69,3 +69,11 @@ def test_county_report_has_no_town_and_no_warning():
     meta = parse_metadata("鹤城区2019年政府信息公开工作年度报告\n一、总体情况\n怀化市鹤城区认真贯彻条例。")
     assert meta.region.town is None
     assert not [warning for warning in meta.warnings if "region" in warning]
+
+
+def test_higher_level_prefix_is_cut_at_official_names_only():
+    meta = parse_metadata("金州区湾里街道办事处2021年政府信息公开工作年度报告\n一、总体情况\n内容")
+    assert meta.issuer == "湾里街道办事处"
+    meta = parse_metadata("涿州市百尺竿镇人民政府2021年政府信息公开工作年度报告\n一、总体情况\n内容")
+    assert meta.issuer == "百尺竿镇人民政府"
+    assert (meta.region.city, meta.region.county, meta.region.town) == ("保定市", "涿州市", "百尺竿镇")

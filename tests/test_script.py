@@ -44,3 +44,10 @@ def test_alignment_holds_for_any_text(text):
 def test_round_trip_of_a_simplified_report_detects_as_traditional():
     text = (CORPUS / "004_500be1b21c09ac78.txt").read_text(encoding="utf-8")
     assert detect_script(to_traditional(text)) == "traditional"
+
+
+def test_official_simplified_place_names_survive_conversion():
+    # OpenCC's t2s turns 乾 into 干 and 於 into 于, but 乾安县 and 於潜镇 are official simplified names.
+    assert to_simplified("乾安县乾安镇人民政府") == "乾安县乾安镇人民政府"
+    assert to_simplified("於潜镇") == "於潜镇"
+    assert to_simplified("關於乾燥") == "关于干燥"  # elsewhere the characters still convert
