@@ -83,7 +83,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 class _ProgressPrinter:
     """Progress of an indexing run: a tqdm bar on a terminal, a log line per tenth otherwise."""
 
-    STAGES = {"parse": "reading", "write": "indexing", "commit": "committing"}
+    STAGES = {"index": "indexing", "commit": "committing"}
 
     def __init__(self) -> None:
         self.interactive = sys.stderr.isatty()

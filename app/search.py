@@ -9,6 +9,7 @@ there is a query, for the top hits of the requested page.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import math
 import re
@@ -20,10 +21,6 @@ from pathlib import Path
 
 import numpy as np
 from whoosh import index as whoosh_index
-from whoosh import query as wq
-from whoosh.collectors import CollapseCollector, WrappingCollector
-from whoosh.scoring import BM25F
-from whoosh.sorting import FieldFacet, MultiFacet, ScoreFacet
 
 from app.query import ParsedQuery, QueryError, Term, parse_query
 from indexer import schema as f
@@ -130,39 +127,6 @@ class SearchPage:
         return data
 
 
-class _TimeLimit(Exception):
-    pass
-
-
-class _FilteredDeadlineCollector(WrappingCollector):
-    """Pass on only allowed documents, and stop at a deadline.
-
-    Whoosh's TimeLimitCollector uses SIGALRM (main thread only; it signals the whole process) and
-    bypasses a FilterCollector it wraps. This sits directly above the top-N collector, so a
-    CollapseCollector above it sees only allowed documents.
-    """
-
-    def __init__(self, child, allow: set | None, seconds: float | None):
-        super().__init__(child)
-        self.allow = allow
-        self.seconds = seconds
-        self.deadline = None
-
-    def prepare(self, top_searcher, q, context):
-        super().prepare(top_searcher, q, context)
-        self.deadline = time.monotonic() + self.seconds if self.seconds else None
-
-    def matches(self):
-        allow = self.allow
-        deadline = self.deadline
-        offset = self.offset
-        for count, sub_docnum in enumerate(self.child.matches()):
-            if deadline is not None and not count % 64 and time.monotonic() > deadline:
-                raise _TimeLimit
-            if allow is None or offset + sub_docnum in allow:
-                yield sub_docnum
-
-
 def _column_values(reader, name: str, count: int):
     """Yield a column's value for every document number (None where a segment lacks the column)."""
     produced = 0
@@ -219,7 +183,7 @@ class SearchIndex:
         self._local = threading.local()
         self._ix = None
         self._marker = None
-        self._facets: tuple[object, _FacetArrays] | None = None
+        self._engine: tuple[object, "_Engine"] | None = None
         self._cache: OrderedDict = OrderedDict()
         self.cache_size = _CACHE_SIZE  # result pages kept per index version (0 turns the cache off)
         self._open()
@@ -253,7 +217,7 @@ class SearchIndex:
         if searcher is not None:
             # Not Searcher.refresh(): it reuses segment readers whose deletions have since changed.
             searcher.close()
-        searcher = self._ix.searcher(weighting=BM25F())
+        searcher = self._ix.searcher()
         self._local.searcher = searcher
         self._local.ix = self._ix
         return searcher
@@ -262,14 +226,19 @@ class SearchIndex:
         """Return a key that changes whenever the index's content changes."""
         return (self._marker, searcher.reader().generation())
 
-    def facet_arrays(self, searcher) -> _FacetArrays:
+    def engine(self, searcher) -> "_Engine":
+        """Return the numpy arrays and posting cache of the index version this searcher sees."""
         key = self.version(searcher)
-        cached = self._facets
+        cached = self._engine
         if cached is not None and cached[0] == key:
             return cached[1]
-        arrays = _FacetArrays(searcher.reader())
-        self._facets = (key, arrays)
-        return arrays
+        with self._lock:
+            cached = self._engine
+            if cached is not None and cached[0] == key:
+                return cached[1]
+            engine = _Engine(searcher)
+            self._engine = (key, engine)
+            return engine
 
     def cached(self, key):
         with self._lock:
@@ -295,83 +264,235 @@ def open_index(index_dir: str | Path) -> SearchIndex:
     return SearchIndex(index_dir)
 
 
-# --- Query building -----------------------------------------------------------------------------
+# --- Matching and scoring -----------------------------------------------------------------------
+#
+# Whoosh's matchers step through documents one by one in Python, which on 60,000 sections makes a
+# common word take a second and a quoted phrase several. So matching and BM25 scoring run in numpy
+# over posting lists read once per index version (docnums and term frequencies, and for phrases the
+# bigram positions), kept in a small LRU cache; Whoosh stays the index of record and its stored
+# fields give the hits' text.
 
-def _word_part(text: str):
-    """Return the word-field query for a term: its jieba words, all required, in body/heading/title."""
-    words = [token[0] for token in word_tokens(text, subwords=False)]
-    if not words:
+BM25_K1 = 1.2
+BM25_B = 0.75
+FIELD_WEIGHTS = {f.BODY: 1.0, f.HEADING: f.HEADING_BOOST, f.TITLE: f.TITLE_BOOST}
+WORD_TIER = 1000.0  # each term matched as a word outranks any number of bigram-only matches
+POSTINGS_CACHE_SIZE = 4096
+POSITION_BITS = 24  # positions within one section (a section has far fewer than 16M bigrams)
+
+
+def _leaf_postings(leaf, field_name: str, term: str):
+    """Return (docnums, weights, matcher) of one segment's postings, block by block, or None."""
+    if (field_name, term) not in leaf:
         return None
-    per_field = []
-    for name in (f.BODY, f.HEADING, f.TITLE):
-        terms = [wq.Term(name, word) for word in dict.fromkeys(words)]
-        per_field.append(terms[0] if len(terms) == 1 else wq.And(terms))
-    return wq.Or(per_field)
+    matcher = leaf.postings(field_name, term)
+    while hasattr(matcher, "child") and not hasattr(matcher, "_next_block"):
+        matcher = matcher.child  # deletions are applied with the live mask instead
+    ids, weights = [], []
+    if hasattr(matcher, "_next_block"):  # Whoosh 2.7's W3LeafMatcher: whole blocks at once
+        while matcher.is_active():
+            if matcher._ids is None:
+                matcher._read_ids()
+            if matcher._weights is None:
+                matcher._read_weights()
+            ids.append(np.asarray(matcher._ids, dtype=np.int64))
+            weights.append(np.asarray(matcher._weights, dtype=np.float32))
+            matcher._next_block()
+        return ids, weights
+    while matcher.is_active():
+        ids.append(np.array([matcher.id()], dtype=np.int64))
+        weights.append(np.array([matcher.weight()], dtype=np.float32))
+        matcher.next()
+    return ids, weights
 
 
-def _bigram_part(text: str, searcher):
-    """Return the bigram-field query for a term: every Chinese run as a bigram phrase."""
-    runs = re.findall(r"[\u3400-\u9fff\uf900-\ufaff]+", text)
-    parts = []
-    for run in runs:
-        grams = [token[0] for token in bigram_tokens(run)]
-        if len(grams) == 1:
-            parts.append(wq.Term(f.BIGRAMS, grams[0]))
-        elif grams:
-            parts.append(wq.Phrase(f.BIGRAMS, grams))
-        elif len(run) == 1:
-            # One character: any bigram starting with it (bounded) stands in for a unigram field.
-            expanded = []
-            for gram in searcher.reader().expand_prefix(f.BIGRAMS, run):
-                expanded.append(wq.Term(f.BIGRAMS, gram.decode("utf-8") if isinstance(gram, bytes) else gram))
-                if len(expanded) >= SINGLE_CHAR_EXPANSION_LIMIT:
+class _Engine:
+    """Everything numpy needs to match and score against one version of the index."""
+
+    def __init__(self, searcher):
+        self.reader = searcher.reader()
+        self.schema = searcher.schema
+        self.facets = _FacetArrays(self.reader)
+        self.count = self.reader.doc_count_all()
+        live = self.facets.live
+        self.live_count = max(1, int(live.sum()))
+        self.lengths = {}
+        self.average_length = {}
+        for name in (*FIELD_WEIGHTS, f.BIGRAMS):
+            lengths = np.fromiter((self.reader.doc_field_length(docnum, name, 0) for docnum in range(self.count)),
+                                  dtype=np.float32, count=self.count)
+            self.lengths[name] = lengths
+            self.average_length[name] = float(lengths[live].mean()) if live.any() else 1.0
+        self._postings: OrderedDict = OrderedDict()
+        self._positions: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _remember(self, cache: OrderedDict, key, value):
+        with self._lock:
+            cache[key] = value
+            while len(cache) > POSTINGS_CACHE_SIZE:
+                cache.popitem(last=False)
+
+    def postings(self, field_name: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """Return (sorted docnums, term frequencies) of a term in a field."""
+        key = (field_name, term)
+        cached = self._postings.get(key)
+        if cached is not None:
+            return cached
+        boost = getattr(self.schema[field_name].format, "field_boost", 1.0) or 1.0
+        ids, weights = [], []
+        for leaf, offset in self.reader.leaf_readers():
+            found = _leaf_postings(leaf, field_name, term)
+            if found:
+                ids += [block + offset for block in found[0]]
+                weights += found[1]
+        if ids:
+            result = (np.concatenate(ids), np.concatenate(weights) / boost)
+        else:
+            result = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+        self._remember(self._postings, key, result)
+        return result
+
+    def positions(self, term: str) -> np.ndarray:
+        """Return sorted keys docnum << POSITION_BITS | position of a bigram's occurrences."""
+        cached = self._positions.get(term)
+        if cached is not None:
+            return cached
+        keys = []
+        for leaf, offset in self.reader.leaf_readers():
+            if (f.BIGRAMS, term) not in leaf:
+                continue
+            matcher = leaf.postings(f.BIGRAMS, term)
+            decode = matcher.format.decoder("positions")
+            for docnum, value in matcher.all_items():
+                base = (offset + docnum) << POSITION_BITS
+                keys.extend(base + position for position in decode(value))
+        result = np.array(keys, dtype=np.int64)
+        result.sort()
+        self._remember(self._positions, term, result)
+        return result
+
+    def mask_of(self, field_name: str, term: str) -> np.ndarray:
+        mask = np.zeros(self.count, dtype=bool)
+        mask[self.postings(field_name, term)[0]] = True
+        return mask
+
+    def bm25(self, field_name: str, term: str) -> np.ndarray:
+        """Return a dense vector of a term's BM25 score in a field."""
+        ids, tf = self.postings(field_name, term)
+        scores = np.zeros(self.count, dtype=np.float32)
+        if not len(ids):
+            return scores
+        df = len(ids)
+        idf = np.log(1 + (self.live_count - df + 0.5) / (df + 0.5))
+        norm = 1 - BM25_B + BM25_B * self.lengths[field_name][ids] / max(self.average_length[field_name], 1.0)
+        scores[ids] = idf * tf * (BM25_K1 + 1) / (tf + BM25_K1 * norm)
+        return scores
+
+    def phrase_mask(self, grams: list[str]) -> np.ndarray:
+        """Return the documents where the bigrams occur at consecutive positions."""
+        mask = np.zeros(self.count, dtype=bool)
+        if not grams:
+            return mask
+        # Start from the rarest bigram, then keep the starts every other bigram confirms.
+        order = sorted(range(len(grams)), key=lambda i: len(self.postings(f.BIGRAMS, grams[i])[0]))
+        first = order[0]
+        starts = self.positions(grams[first]) - first
+        for index in order[1:]:
+            if not len(starts):
+                break
+            other = self.positions(grams[index]) - index
+            found = np.searchsorted(other, starts)
+            found[found == len(other)] = 0
+            starts = starts[other[found] == starts] if len(other) else starts[:0]
+        mask[np.unique(starts >> POSITION_BITS)] = True
+        return mask
+
+
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+
+
+@dataclass
+class _Evaluated:
+    mask: np.ndarray
+    score: np.ndarray
+    word_terms: np.ndarray  # how many terms matched as words (the ranking tier)
+
+
+def _evaluate_term(engine: _Engine, term: Term) -> _Evaluated:
+    """Return where a term matches and how well: words in body/heading/title, else its bigrams."""
+    count = engine.count
+    words = list(dict.fromkeys(token[0] for token in word_tokens(term.text, subwords=False)))
+    word_mask = np.zeros(count, dtype=bool)
+    word_score = np.zeros(count, dtype=np.float32)
+    if words:
+        for field_name, weight in FIELD_WEIGHTS.items():
+            field_mask = np.ones(count, dtype=bool)
+            field_score = np.zeros(count, dtype=np.float32)
+            for word in words:
+                field_mask &= engine.mask_of(field_name, word)
+                if not field_mask.any():
                     break
-            if expanded:
-                parts.append(wq.Or(expanded))
-    if not parts:
-        return None
-    # Non-Chinese words (numbers, Latin) must still be there as words.
-    others = [token[0] for token in word_tokens(re.sub(r"[\u3400-\u9fff\uf900-\ufaff]+", " ", text),
-                                                subwords=False)]
-    parts += [wq.Term(f.BODY, word) for word in others]
-    return parts[0] if len(parts) == 1 else wq.And(parts)
+                field_score += engine.bm25(field_name, word)
+            word_mask |= field_mask
+            word_score += weight * np.where(field_mask, field_score, 0)
+    # Bigrams: every Chinese run of the term, and its other words (numbers, Latin) in the body.
+    runs = _CJK_RUN.findall(term.text)
+    grams_by_run = [[token[0] for token in bigram_tokens(run)] for run in runs]
+    bigram_mask = np.ones(count, dtype=bool) if runs else np.zeros(count, dtype=bool)
+    bigram_score = np.zeros(count, dtype=np.float32)
+    for run, grams in zip(runs, grams_by_run):
+        if grams:
+            if term.phrase:
+                bigram_mask &= engine.phrase_mask(grams)
+            else:
+                for gram in grams:
+                    bigram_mask &= engine.mask_of(f.BIGRAMS, gram)
+            for gram in dict.fromkeys(grams):
+                bigram_score += engine.bm25(f.BIGRAMS, gram)
+        else:
+            # One character: any bigram that starts with it stands in for a unigram field.
+            single = np.zeros(count, dtype=bool)
+            for gram in itertools.islice(engine.reader.expand_prefix(f.BIGRAMS, run), SINGLE_CHAR_EXPANSION_LIMIT):
+                gram = gram.decode("utf-8") if isinstance(gram, bytes) else gram
+                single |= engine.mask_of(f.BIGRAMS, gram)
+            bigram_mask &= single | engine.mask_of(f.BODY, run)
+    others = [token[0] for token in word_tokens(_CJK_RUN.sub(" ", term.text), subwords=False)]
+    for word in others:
+        bigram_mask &= engine.mask_of(f.BODY, word)
+    if term.phrase and runs:
+        # A quoted phrase must occur as written (punctuation between characters aside).
+        mask = bigram_mask
+        word_mask &= mask
+    else:
+        mask = word_mask | bigram_mask
+    score = np.where(word_mask, word_score, 0) + BIGRAM_BOOST * np.where(mask, bigram_score, 0)
+    return _Evaluated(mask, score.astype(np.float32), word_mask.astype(np.int32))
 
 
-def _term_query(term: Term, searcher):
-    bigrams = _bigram_part(term.text, searcher)
-    if term.phrase:
-        # A quoted phrase must occur as written (punctuation between characters aside): the bigram
-        # phrase decides; word matches only add to the score.
-        words = _word_part(term.text)
-        if bigrams is None:
-            return words
-        return wq.AndMaybe(bigrams, words) if words is not None else bigrams
-    words = _word_part(term.text)
-    alternatives = []
-    if words is not None:
-        alternatives.append(words)
-    if bigrams is not None:
-        alternatives.append(bigrams.with_boost(BIGRAM_BOOST))
-    if not alternatives:
-        return None
-    return alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
-
-
-def build_query(parsed: ParsedQuery, searcher):
-    """Return the Whoosh query for a parsed user query (None for an empty one)."""
-    clauses = []
+def evaluate(engine: _Engine, parsed: ParsedQuery, deadline: float | None) -> tuple[_Evaluated, bool]:
+    """Return the documents matching a parsed query with their scores, and whether time ran out."""
+    count = engine.count
+    total = _Evaluated(np.ones(count, dtype=bool), np.zeros(count, dtype=np.float32),
+                       np.zeros(count, dtype=np.int32))
+    partial = False
     for clause in parsed.clauses:
-        alternatives = [q for q in (_term_query(term, searcher) for term in clause) if q is not None]
-        if alternatives:
-            clauses.append(alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives))
-    if not clauses:
-        return None
-    positive = clauses[0] if len(clauses) == 1 else wq.And(clauses)
-    negatives = [q for q in (_term_query(term, searcher) for term in parsed.excluded) if q is not None]
-    if negatives:
-        return wq.AndNot(positive, wq.Or(negatives) if len(negatives) > 1 else negatives[0])
-    return positive
-
+        if deadline is not None and time.monotonic() > deadline:
+            partial = True
+            break
+        alternatives = [_evaluate_term(engine, term) for term in clause]
+        mask = np.logical_or.reduce([alt.mask for alt in alternatives])
+        score = np.sum([np.where(alt.mask, alt.score, 0) for alt in alternatives], axis=0)
+        tier = np.max([alt.word_terms for alt in alternatives], axis=0)
+        total.mask &= mask
+        total.score += score.astype(np.float32)
+        total.word_terms += tier
+    for term in parsed.excluded:
+        if deadline is not None and time.monotonic() > deadline:
+            partial = True
+            break
+        total.mask &= ~_evaluate_term(engine, term).mask
+    total.mask &= engine.facets.live
+    return total, partial
 
 # --- Snippets -----------------------------------------------------------------------------------
 
@@ -550,6 +671,19 @@ def _hit_from(stored: dict, score: float, pattern, with_snippet: bool, other_mat
     )
 
 
+def _ranked(arrays: _FacetArrays, docnums: np.ndarray, evaluated: _Evaluated | None, sort: str) -> np.ndarray:
+    """Return docnums in result order: relevance (words before bigrams), or year, newest first."""
+    years = np.array([value or 0 for value in arrays.values[f.YEAR]], dtype=np.int64)[arrays.codes[f.YEAR]]
+    keys = [docnums]  # last resort: index order, so pages never overlap
+    if evaluated is None:
+        keys += [arrays.position[docnums], arrays.codes[f.REPORT_ID][docnums], -years[docnums]]
+    else:
+        keys += [-evaluated.score[docnums], -evaluated.word_terms[docnums]]
+        if sort == "year":
+            keys.append(-years[docnums])
+    return docnums[np.lexsort(keys)]
+
+
 def search(index: SearchIndex, request: SearchRequest) -> SearchPage:
     """Run a search and return one page of hits with facet counts over the whole result set."""
     started = time.perf_counter()
@@ -560,16 +694,16 @@ def search(index: SearchIndex, request: SearchRequest) -> SearchPage:
     cached = index.cached(cache_key)
     if cached is not None:
         return cached
-    arrays = index.facet_arrays(searcher)
-    whoosh_query = build_query(parsed, searcher)
+    engine = index.engine(searcher)
+    arrays = engine.facets
+    deadline = time.monotonic() + request.time_limit if request.time_limit else None
+    evaluated = None
     partial = False
-    if whoosh_query is None:
+    if parsed.is_empty:
         matched = arrays.live.copy()
     else:
-        matched = np.zeros_like(arrays.live)
-        ids = np.fromiter(searcher.docs_for_query(whoosh_query), dtype=np.int64)
-        matched[ids] = True
-        matched &= arrays.live
+        evaluated, partial = evaluate(engine, parsed, deadline)
+        matched = evaluated.mask
     masks = _filter_masks(arrays, request)
     selected = _combine(matched, masks)
 
@@ -582,54 +716,22 @@ def search(index: SearchIndex, request: SearchRequest) -> SearchPage:
 
     report_codes = arrays.codes[f.REPORT_ID]
     sections_total = int(selected.sum())
+    ordered = _ranked(arrays, np.nonzero(selected)[0], evaluated, request.sort)
+    per_report = None
     if request.group_by_report:
-        per_report = np.bincount(report_codes[selected], minlength=len(arrays.values[f.REPORT_ID]))
-        total = int(np.count_nonzero(per_report))
-    else:
-        per_report = None
-        total = sections_total
+        per_report = np.bincount(report_codes[ordered], minlength=len(arrays.values[f.REPORT_ID]))
+        _, first_index = np.unique(report_codes[ordered], return_index=True)
+        ordered = ordered[np.sort(first_index)]
+    total = len(ordered)
     pages = max(1, math.ceil(total / request.page_size))
     first = (request.page - 1) * request.page_size
-    wanted = first + request.page_size
-
-    ranked: list[tuple[int, float]] = []
-    if total and first < total:
-        if whoosh_query is None or request.sort == "year":
-            candidates = np.nonzero(selected)[0]
-            years = np.array([value or 0 for value in arrays.values[f.YEAR]], dtype=np.int64)[arrays.codes[f.YEAR]]
-            order = np.lexsort((arrays.position[candidates], report_codes[candidates], -years[candidates]))
-            ordered = candidates[order]
-            scores = {}
-            if whoosh_query is not None:
-                results = searcher.search(whoosh_query, limit=None, filter=set(ordered.tolist()),
-                                          sortedby=MultiFacet([FieldFacet(f.YEAR, reverse=True), ScoreFacet()]))
-                ordered = np.array([hit.docnum for hit in results], dtype=np.int64)
-                scores = {hit.docnum: hit.score if isinstance(hit.score, float) else 0.0 for hit in results}
-            if request.group_by_report:
-                _, first_index = np.unique(report_codes[ordered], return_index=True)
-                ordered = ordered[np.sort(first_index)]
-            ranked = [(int(docnum), float(scores.get(int(docnum), 0.0))) for docnum in ordered[first:wanted]]
-        else:
-            allow = None if not masks else set(np.nonzero(selected)[0].tolist())
-            # Whoosh's pruning (block quality, and matcher.replace(minscore) every few documents) relies
-            # on max-quality bounds that boosted compound queries get wrong: it drops real top hits.
-            # Score every match instead.
-            top = searcher.collector(limit=wanted, optimize=False)
-            top.replace = 0
-            collector = _FilteredDeadlineCollector(top, allow, request.time_limit)
-            if request.group_by_report:
-                collector = CollapseCollector(collector, f.REPORT_ID, limit=1)
-            try:
-                searcher.search_with_collector(whoosh_query, collector)
-            except _TimeLimit:
-                partial = True
-            results = collector.results()
-            ranked = [(hit.docnum, hit.score or 0.0) for hit in results][first:wanted]
+    page_docs = ordered[first:first + request.page_size]
 
     pattern = _needle_pattern(parsed) if request.with_snippets else None
     hits = []
-    for docnum, score in ranked:
+    for docnum in page_docs.tolist():
         stored = searcher.stored_fields(docnum)
+        score = float(evaluated.score[docnum]) if evaluated is not None else 0.0
         others = int(per_report[report_codes[docnum]]) - 1 if per_report is not None else 0
         hits.append(_hit_from(stored, score, pattern, request.with_snippets, others))
     page = SearchPage(

@@ -12,6 +12,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -33,8 +34,8 @@ from indexer.store import (
 )
 
 REPORT_SUFFIXES = (".txt", ".html", ".htm")
-# Below this many sections a single-process writer is faster than forking sub-writers.
-MULTIPROCESS_MIN_SECTIONS = 3000
+# Below this many files a single process is faster than forking workers.
+PARALLEL_MIN_FILES = 200
 WRITER_MEMORY_MB = 256
 
 Reporter = Callable[[str, int, int], None]  # (stage, done, total)
@@ -157,6 +158,134 @@ def _parse_file(item: tuple[str, str, str]) -> tuple[str, list[dict] | None, str
     return source, report_documents(report, source, sha256), None
 
 
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to kill this worker when its parent dies (kill -9 of a run leaves no orphans)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _build_segment(ix, items, limitmb, connection, parent_pid, lock_fd) -> None:
+    """In a worker process: parse files and write them as one new segment of ix.
+
+    Sends ("progress", n) per file, then ("done", segment, added, failed, sections). This is what
+    Whoosh's own MpWriter does in its sub-writers (a SegmentWriter without the lock, finalised into
+    a segment the parent commits), minus shipping every document through a pipe: each worker reads
+    its own files, so parsing, segmentation and posting all run in parallel.
+    """
+    from whoosh.writing import SegmentWriter
+
+    _die_with_parent(parent_pid)
+    if lock_fd is not None:
+        os.close(lock_fd)  # only the parent holds the run lock: a killed run must free it
+    try:
+        writer = SegmentWriter(ix, _lk=False, limitmb=limitmb)
+        added, failed, sections = [], [], 0
+        for item in items:
+            source, documents, reason = _parse_file(item)
+            if documents is None:
+                failed.append((source, reason))
+            else:
+                for document in documents:
+                    writer.add_document(**document)
+                added.append(source)
+                sections += len(documents)
+            connection.send(("progress", 1))
+        segment = writer._finalize_segment() if added else None
+        if segment is None:
+            writer.cancel()
+        connection.send(("done", segment, added, failed, sections))
+    except BaseException as error:  # report, never hang the parent
+        connection.send(("error", f"{type(error).__name__}: {error}"))
+    finally:
+        connection.close()
+
+
+def _split_by_size(files: list[CorpusFile], parts: int) -> list[list[CorpusFile]]:
+    """Split files into contiguous runs of about equal total size."""
+    sizes = [max(1, file.path.stat().st_size) if file.path.exists() else 1 for file in files]
+    total = sum(sizes)
+    chunks: list[list[CorpusFile]] = [[] for _ in range(parts)]
+    running = 0
+    for file, size in zip(files, sizes):
+        index = min(parts - 1, running * parts // total)
+        chunks[index].append(file)
+        running += size
+    return [chunk for chunk in chunks if chunk]
+
+
+def _write_in_parallel(ix, writer, todo: list[CorpusFile], workers: int, report: Reporter | None,
+                       lock_fd: int | None = None):
+    """Write todo files as one segment per worker; return (added, failed, sections, segments)."""
+    import multiprocessing.connection
+
+    from indexer.analysis import jieba_tokenizer
+
+    jieba_tokenizer()  # load the dictionary once; forked workers inherit it
+    context = multiprocessing.get_context("fork")
+    processes, connections = [], []
+    for chunk in _split_by_size(todo, workers):
+        receiver, sender = context.Pipe(duplex=False)
+        items = [(file.source, str(file.path), file.sha256) for file in chunk]
+        process = context.Process(target=_build_segment, daemon=True,
+                                  args=(ix, items, WRITER_MEMORY_MB, sender, os.getpid(), lock_fd))
+        process.start()
+        sender.close()
+        processes.append(process)
+        connections.append(receiver)
+    added, failed, sections, segments, errors = [], [], 0, [], []
+    done = 0
+    if report:
+        report("index", 0, len(todo))
+    waiting = list(connections)
+    try:
+        while waiting:
+            for connection in multiprocessing.connection.wait(waiting):
+                try:
+                    message = connection.recv()
+                except EOFError:
+                    waiting.remove(connection)
+                    errors.append("an indexing worker died")
+                    continue
+                if message[0] == "progress":
+                    done += message[1]
+                    if report:
+                        report("index", done, len(todo))
+                    continue
+                waiting.remove(connection)
+                if message[0] == "error":
+                    errors.append(message[1])
+                else:
+                    _, segment, chunk_added, chunk_failed, chunk_sections = message
+                    if segment is not None:
+                        segments.append(segment)
+                    added += chunk_added
+                    failed += chunk_failed
+                    sections += chunk_sections
+    finally:
+        for process in processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+    if errors:
+        raise RuntimeError("; ".join(errors))
+    return added, failed, sections, segments
+
+
+def _remove_segment_files(ix, segment) -> None:
+    for name in segment.list_files(ix.storage):
+        try:
+            ix.storage.delete_file(name)
+        except OSError:
+            pass
+
+
 def indexed_sources(ix) -> dict[str, str]:
     """Return {source: sha256} of the reports in an index (deleted documents excluded)."""
     sources = {}
@@ -180,28 +309,6 @@ def _open_compatible(generation: Path | None):
         return None
 
 
-def _parse_all(items: list[tuple[str, str, str]], workers: int, report: Reporter | None):
-    """Yield parse results in order, from a process pool when there is enough work."""
-    total = len(items)
-    if report:
-        report("parse", 0, total)
-    if workers <= 1 or total < 8:
-        results = map(_parse_file, items)
-        pool = None
-    else:
-        pool = multiprocessing.get_context("fork").Pool(workers)
-        results = pool.imap(_parse_file, items, chunksize=4)
-    try:
-        for done, result in enumerate(results, start=1):
-            if report:
-                report("parse", done, total)
-            yield result
-    finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
-
-
 def index_corpus(
     corpus_dir: str | Path,
     index_dir: str | Path,
@@ -215,7 +322,7 @@ def index_corpus(
     workers = workers or min(2, os.cpu_count() or 1)
     summary = RunSummary(corpus=str(corpus_dir), index=str(index_dir),
                          started=time.strftime("%Y-%m-%d %H:%M:%S"))
-    with RunLock(index_dir):
+    with RunLock(index_dir) as lock:
         remove_abandoned(index_dir)
         files, summary.ignored = scan_corpus(corpus_dir)
         live = current_generation(index_dir)
@@ -237,46 +344,59 @@ def index_corpus(
         if ix is None:
             generation = new_generation(index_dir)
             ix = whoosh_index.create_in(str(generation), f.build_schema())
-        items = [(file.source, str(file.path), file.sha256) for file in todo]
-        parsed = []
-        sections = 0
-        for source, documents, reason in _parse_all(items, workers, report):
-            if documents is None:
-                summary.failed.append((source, reason))
-                continue
-            parsed.append((source, documents))
-            sections += len(documents)
-        if summary.failed and not parsed and not summary.unchanged:
-            if generation is not None:
-                shutil.rmtree(generation, ignore_errors=True)
-            summary.seconds = time.monotonic() - started
-            write_last_run(index_dir, summary.to_dict())
-            return summary
-
-        if report:
-            report("write", 0, sections)
-        if sections >= MULTIPROCESS_MIN_SECTIONS and workers > 1:
-            writer = ix.writer(procs=workers, multisegment=True, limitmb=WRITER_MEMORY_MB)
-        else:
-            writer = ix.writer(limitmb=WRITER_MEMORY_MB)
+        writer = ix.writer(limitmb=WRITER_MEMORY_MB)
         try:
             for source in removed:
                 writer.delete_by_term(f.SOURCE, source)
-            written = 0
-            for source, documents in parsed:
-                if source in indexed:
-                    writer.delete_by_term(f.SOURCE, source)
-                    summary.updated.append(source)
-                else:
-                    summary.added.append(source)
-                for document in documents:
-                    writer.add_document(**document)
-                written += len(documents)
+            if len(todo) >= PARALLEL_MIN_FILES and workers > 1:
+                added, failed, sections, segments = _write_in_parallel(ix, writer, todo, workers, report,
+                                                                       lock.fileno())
+                for source in added:
+                    if source in indexed:
+                        writer.delete_by_term(f.SOURCE, source)
+            else:
+                added, failed, sections, segments = [], [], 0, []
                 if report:
-                    report("write", written, sections)
+                    report("index", 0, len(todo))
+                for done, file in enumerate(todo, start=1):
+                    source, documents, reason = _parse_file((file.source, str(file.path), file.sha256))
+                    if documents is None:
+                        failed.append((source, reason))
+                    else:
+                        if source in indexed:
+                            writer.delete_by_term(f.SOURCE, source)
+                        for document in documents:
+                            writer.add_document(**document)
+                        added.append(source)
+                        sections += len(documents)
+                    if report:
+                        report("index", done, len(todo))
+            summary.failed = failed
+            summary.added = [source for source in added if source not in indexed]
+            summary.updated = [source for source in added if source in indexed]
+            if failed and not added and not summary.unchanged:
+                writer.cancel()
+                for segment in segments:
+                    _remove_segment_files(ix, segment)
+                if generation is not None:
+                    shutil.rmtree(generation, ignore_errors=True)
+                summary.seconds = time.monotonic() - started
+                write_last_run(index_dir, summary.to_dict())
+                return summary
             if report:
                 report("commit", 0, 1)
-            writer.commit()
+            if segments:
+                # What MpWriter(multisegment=True) does: keep the existing segments (with this
+                # writer's deletions), add the workers' segments, and write one new TOC.
+                final = writer._merge_segments(None, False, False) + segments
+                if writer._added:
+                    final.append(writer._finalize_segment())
+                else:
+                    writer._close_segment()
+                writer._commit_toc(final)
+                writer._finish()
+            else:
+                writer.commit()
         except BaseException:
             writer.cancel()
             raise

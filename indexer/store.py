@@ -137,6 +137,10 @@ class RunLock:
         self._handle = handle
         return self
 
+    def fileno(self) -> int | None:
+        """Return the lock file's descriptor (forked workers close their copy)."""
+        return self._handle.fileno() if self._handle is not None else None
+
     def __exit__(self, *exc_info) -> None:
         if self._handle is not None:
             self._handle.seek(0)

@@ -138,8 +138,14 @@ def _big_corpus(folder: Path, copies: int) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("kill_at", ["gongkai: reading", "gongkai: indexing", "gongkai: committing"])
-def test_kill_9_during_rebuild_leaves_the_previous_index_searchable(tmp_path, kill_at):
+def _progress(line: str) -> float:
+    done, total = line.rsplit(" ", 1)[1].split("/")
+    return int(done) / max(1, int(total))
+
+
+@pytest.mark.parametrize("kill_at, after", [("gongkai: indexing", 0.0), ("gongkai: indexing", 0.5),
+                                            ("gongkai: committing", 0.0)])
+def test_kill_9_during_rebuild_leaves_the_previous_index_searchable(tmp_path, kill_at, after):
     small = make_corpus(tmp_path / "small", ["003", "004"])
     index_dir = tmp_path / "index"
     index_corpus(small, index_dir)
@@ -149,7 +155,7 @@ def test_kill_9_during_rebuild_leaves_the_previous_index_searchable(tmp_path, ki
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, encoding="utf-8")
     seen = False
     for line in process.stderr:
-        if line.startswith(kill_at):
+        if line.startswith(kill_at) and (kill_at.endswith("committing") or _progress(line) >= after):
             seen = True
             process.send_signal(signal.SIGKILL)
             break
