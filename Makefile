@@ -1,4 +1,4 @@
-# gongkai: the two commands are `make run` (set up, then inspect/serve the sample corpus)
+# gongkai: the two commands are `make run` (set up, index and search the sample corpus)
 # and `make test` (set up, then run the whole test suite). Only Python 3.11+ and make are needed.
 
 PYTHON ?= python3
@@ -17,10 +17,10 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# Until the search index and web front end land, this shows what gongkai extracts from the
-# sample corpus: title, issuer, region, year and sections of every report.
+# Until the web front end lands: build (or update) the index of the sample corpus, then search it.
 run: $(STAMP)
-	$(BIN)/gongkai inspect corpus/reports/*
+	$(BIN)/gongkai index corpus
+	$(BIN)/gongkai search 政务公开 --group report --page-size 5
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -305,6 +305,28 @@ def _leaf_postings(leaf, field_name: str, term: str):
     return ids, weights
 
 
+def _field_lengths(reader, name: str, count: int) -> np.ndarray:
+    """Return every document's (Whoosh-quantised) length of a field, read column-wise per segment."""
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+    from whoosh.util.numeric import byte_to_length
+
+    table = np.array([byte_to_length(byte) for byte in range(256)], dtype=np.float32)
+    parts = []
+    for leaf, _offset in reader.leaf_readers():
+        size = leaf.doc_count_all()
+        column = None
+        perdoc = getattr(leaf, "_perdoc", None)
+        if perdoc is not None and hasattr(perdoc, "_cached_reader"):
+            column = perdoc._cached_reader(_lenfield(name), LENGTHS_COLUMN)
+        if column is not None:
+            parts.append(table[np.fromiter(column, dtype=np.uint8, count=size)])
+        else:
+            parts.append(np.fromiter((leaf.doc_field_length(d, name, 0) or 0 for d in range(size)),
+                                     dtype=np.float32, count=size))
+    lengths = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+    return np.pad(lengths, (0, max(0, count - len(lengths))))
+
+
 class _Engine:
     """Everything numpy needs to match and score against one version of the index."""
 
@@ -318,8 +340,7 @@ class _Engine:
         self.lengths = {}
         self.average_length = {}
         for name in (*FIELD_WEIGHTS, f.BIGRAMS):
-            lengths = np.fromiter((self.reader.doc_field_length(docnum, name, 0) for docnum in range(self.count)),
-                                  dtype=np.float32, count=self.count)
+            lengths = _field_lengths(self.reader, name, self.count)
             self.lengths[name] = lengths
             self.average_length[name] = float(lengths[live].mean()) if live.any() else 1.0
         self._postings: OrderedDict = OrderedDict()

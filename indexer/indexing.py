@@ -7,6 +7,7 @@ multi-process writer so jieba segmentation also uses every core.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -37,6 +38,7 @@ REPORT_SUFFIXES = (".txt", ".html", ".htm")
 # Below this many files a single process is faster than forking workers.
 PARALLEL_MIN_FILES = 200
 WRITER_MEMORY_MB = 256
+SEGMENT_REPORTS = 1000  # reports per segment a worker writes before starting the next one
 
 Reporter = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -182,11 +184,15 @@ def _build_segment(ix, items, limitmb, connection, parent_pid, lock_fd) -> None:
     from whoosh.writing import SegmentWriter
 
     _die_with_parent(parent_pid)
+    # Millions of live posting tuples make every cyclic-GC pass slower as the segment grows; the
+    # indexing data has no reference cycles to collect, and the worker exits when done.
+    gc.disable()
     if lock_fd is not None:
         os.close(lock_fd)  # only the parent holds the run lock: a killed run must free it
     try:
         writer = SegmentWriter(ix, _lk=False, limitmb=limitmb)
-        added, failed, sections = [], [], 0
+        added, failed, sections, segments = [], [], 0, []
+        in_segment = 0
         for item in items:
             source, documents, reason = _parse_file(item)
             if documents is None:
@@ -196,11 +202,19 @@ def _build_segment(ix, items, limitmb, connection, parent_pid, lock_fd) -> None:
                     writer.add_document(**document)
                 added.append(source)
                 sections += len(documents)
+                in_segment += 1
+            if in_segment >= SEGMENT_REPORTS:
+                # Whoosh sorts a segment's postings as Python tuples: cost grows faster than the
+                # segment, so many moderate segments are much cheaper than one huge one.
+                segments.append(writer._finalize_segment())
+                writer = SegmentWriter(ix, _lk=False, limitmb=limitmb)
+                in_segment = 0
             connection.send(("progress", 1))
-        segment = writer._finalize_segment() if added else None
-        if segment is None:
+        if in_segment:
+            segments.append(writer._finalize_segment())
+        else:
             writer.cancel()
-        connection.send(("done", segment, added, failed, sections))
+        connection.send(("done", segments, added, failed, sections))
     except BaseException as error:  # report, never hang the parent
         connection.send(("error", f"{type(error).__name__}: {error}"))
     finally:
@@ -262,9 +276,8 @@ def _write_in_parallel(ix, writer, todo: list[CorpusFile], workers: int, report:
                 if message[0] == "error":
                     errors.append(message[1])
                 else:
-                    _, segment, chunk_added, chunk_failed, chunk_sections = message
-                    if segment is not None:
-                        segments.append(segment)
+                    _, chunk_segments, chunk_added, chunk_failed, chunk_sections = message
+                    segments += chunk_segments
                     added += chunk_added
                     failed += chunk_failed
                     sections += chunk_sections
