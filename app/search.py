@@ -28,8 +28,9 @@ from indexer.analysis import bigram_tokens, word_tokens
 from indexer.sections import SECTION_LABELS, SECTION_ORDER
 from indexer.store import IndexMissing, current_generation, current_marker
 
-__all__ = ["FacetValue", "Hit", "QueryError", "SearchIndex", "SearchPage", "SearchRequest", "open_index",
-           "search", "IndexMissing"]
+__all__ = ["FacetValue", "Hit", "IndexMissing", "QueryError", "ReportLink", "ReportView", "SearchIndex",
+           "SearchPage", "SearchRequest", "corpus_stats", "get_report", "is_report_id", "open_index",
+           "other_years", "search"]
 
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 1000
@@ -770,3 +771,151 @@ def search(index: SearchIndex, request: SearchRequest) -> SearchPage:
     if not partial:
         index.remember(cache_key, page)
     return page
+
+
+# --- Reports ------------------------------------------------------------------------------------
+
+_REPORT_ID = re.compile(r"^[0-9a-f]{16}$")
+
+
+@dataclass
+class ReportSection:
+    key: str
+    label: str
+    heading: str
+    text: str
+    subsections: list[dict]
+
+    def to_dict(self) -> dict:
+        return {"key": self.key, "label": self.label, "heading": self.heading, "text": self.text,
+                "subsections": self.subsections}
+
+
+@dataclass
+class ReportView:
+    """A whole report as the index holds it (sections in order, original script)."""
+
+    report_id: str
+    source: str
+    title: str
+    issuer: str
+    region: dict
+    year: int | None
+    published: str | None
+    script: str
+    preamble: str
+    warnings: list[str]
+    sections: list[ReportSection]
+
+    def to_dict(self) -> dict:
+        """Return the JSON shape of GET /api/reports/<id>."""
+        return {
+            "report_id": self.report_id,
+            "source": self.source,
+            "title": self.title,
+            "issuer": self.issuer,
+            "region": self.region,
+            "year": self.year,
+            "published": self.published,
+            "script": self.script,
+            "preamble": self.preamble,
+            "sections": [section.to_dict() for section in self.sections],
+            "warnings": self.warnings,
+        }
+
+
+@dataclass
+class ReportLink:
+    report_id: str
+    year: int | None
+    title: str
+    has_section: bool = True
+
+
+def is_report_id(value: str) -> bool:
+    """Tell whether a string has the shape of a report id (never used as a path)."""
+    return bool(_REPORT_ID.match(value or ""))
+
+
+def _report_docnums(engine: "_Engine", report_id: str) -> list[int]:
+    docnums = engine.postings(f.REPORT_ID, report_id)[0]
+    return [int(docnum) for docnum in docnums if engine.facets.live[docnum]]
+
+
+def get_report(index: SearchIndex, report_id: str) -> ReportView | None:
+    """Return a report by id, or None when there is no such report."""
+    if not is_report_id(report_id):
+        return None
+    searcher = index.searcher()
+    engine = index.engine(searcher)
+    stored = sorted((searcher.stored_fields(docnum) for docnum in _report_docnums(engine, report_id)),
+                    key=lambda fields: fields.get(f.POSITION, 0))
+    if not stored:
+        return None
+    first = stored[0]
+    sections = [
+        ReportSection(
+            key=fields.get(f.SECTION, "other"),
+            label=SECTION_LABELS.get(fields.get(f.SECTION, "other"), ""),
+            heading=fields.get(f.HEADING, ""),
+            text=fields.get(f.TEXT, "") or "",
+            subsections=json.loads(fields.get(f.SUBSECTIONS) or "[]"),
+        )
+        for fields in stored
+    ]
+    return ReportView(
+        report_id=report_id,
+        source=first.get(f.SOURCE, ""),
+        title=first.get(f.TITLE, ""),
+        issuer=first.get(f.ISSUER, ""),
+        region={level: first.get(level) or None for level in f.REGION_LEVELS},
+        year=first.get(f.YEAR) or None,
+        published=first.get(f.PUBLISHED) or None,
+        script=first.get(f.SCRIPT, "simplified"),
+        preamble=first.get(f.PREAMBLE, "") or "",
+        warnings=json.loads(first.get(f.WARNINGS) or "[]"),
+        sections=sections,
+    )
+
+
+def other_years(index: SearchIndex, report: ReportView, section_key: str | None = None) -> list[ReportLink]:
+    """Return the same issuer's other reports (same place), by year, and whether they have the section."""
+    if not report.issuer:
+        return []
+    searcher = index.searcher()
+    engine = index.engine(searcher)
+    arrays = engine.facets
+    issuer_docs = engine.postings(f.ISSUER, report.issuer)[0]
+    links: dict[str, ReportLink] = {}
+    for docnum in issuer_docs.tolist():
+        if not arrays.live[docnum]:
+            continue
+        fields = searcher.stored_fields(docnum)
+        report_id = fields.get(f.REPORT_ID, "")
+        if report_id == report.report_id:
+            continue
+        if any((fields.get(level) or None) != report.region.get(level) for level in (f.PROVINCE, f.CITY, f.COUNTY)):
+            continue  # a same-named body elsewhere (青山区人民政府 in 包头市 and in 武汉市)
+        link = links.setdefault(report_id, ReportLink(report_id, fields.get(f.YEAR) or None,
+                                                      fields.get(f.TITLE, ""), has_section=False))
+        if section_key is None or fields.get(f.SECTION) == section_key:
+            link.has_section = True
+    return sorted(links.values(), key=lambda link: (link.year or 0, link.report_id))
+
+
+def corpus_stats(index: SearchIndex) -> dict:
+    """Return what the corpus covers: report and section counts, reports by year and by province."""
+    searcher = index.searcher()
+    arrays = index.engine(searcher).facets
+    live = arrays.live
+    report_codes = arrays.codes[f.REPORT_ID][live]
+    stats = {"reports": int(len(np.unique(report_codes))), "sections": int(live.sum())}
+    for name in (f.YEAR, f.PROVINCE):
+        codes = arrays.codes[name][live]
+        pairs = np.unique(np.stack([codes, report_codes]), axis=1)
+        counts = np.bincount(pairs[0], minlength=len(arrays.values[name]))
+        values = [(arrays.values[name][code], int(count)) for code, count in enumerate(counts)
+                  if count and arrays.values[name][code] not in (None, "", 0)]
+        values.sort(key=(lambda item: -item[0]) if name == f.YEAR else (lambda item: (-item[1], item[0])))
+        stats["by_" + name] = values
+    return stats
