@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import html
 import re
@@ -218,6 +220,130 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+class RequestLog:
+    """WSGI middleware: write one line per request (method, path, status, bytes, ms) to a stream."""
+
+    def __init__(self, application, stream=None) -> None:
+        self.application = application
+        self.stream = stream
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        status = ["-"]
+
+        def logged_start_response(status_line, headers, exc_info=None):
+            status[0] = status_line.split(" ", 1)[0]
+            return start_response(status_line, headers, exc_info)
+
+        try:
+            body = self.application(environ, logged_start_response)
+        except BaseException:
+            self._write(environ, "500", 0, started)
+            raise
+        return _CountedBody(body, lambda sent: self._write(environ, status[0], sent, started))
+
+    def _write(self, environ, status: str, sent: int, started: float) -> None:
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        line = (f"{time.strftime('%Y-%m-%d %H:%M:%S')} {environ.get('REMOTE_ADDR', '-')} "
+                f"{_printable(environ.get('REQUEST_METHOD', '-'))} {_request_target(environ)} "
+                f"{status} {sent} {elapsed_ms:.1f}ms")
+        stream = self.stream or sys.stderr
+        try:
+            print(line, file=stream, flush=True)
+        except (OSError, ValueError):
+            pass  # a closed log must not break the response
+
+
+class _CountedBody:
+    """The response iterable, counting the bytes sent and reporting them when the server closes it."""
+
+    def __init__(self, body, on_close) -> None:
+        self.body = body
+        self.on_close = on_close
+        self.sent = 0
+
+    def __iter__(self):
+        for chunk in self.body:
+            self.sent += len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        try:
+            if hasattr(self.body, "close"):
+                self.body.close()
+        finally:
+            self.on_close(self.sent)
+
+
+def _printable(text: str) -> str:
+    # Request lines are untrusted: a decoded %0A must not start a forged log line.
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
+def _request_target(environ) -> str:
+    """Return the path and query of a request, readable (Chinese shown as Chinese)."""
+    from urllib.parse import unquote
+
+    path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    # WSGI hands over the path as latin-1 characters of the raw bytes.
+    path = path.encode("latin-1", "replace").decode("utf-8", "replace")
+    query = environ.get("QUERY_STRING", "")
+    if query:
+        path += "?" + unquote(query, errors="replace")
+    return _printable(path) or "/"
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import signal
+
+    import waitress
+
+    from app import create_app
+    from app.search import IndexMissing
+
+    settings = {}
+    if args.index is not None:
+        settings["INDEX_DIR"] = str(Path(args.index).resolve())
+    if args.corpus is not None:
+        settings["CORPUS_DIR"] = str(Path(args.corpus).resolve())
+    if args.threads < 1:
+        print("gongkai: --threads must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        application = create_app(settings=settings)
+    except IndexMissing as error:
+        print(f"gongkai: {error}", file=sys.stderr)
+        return 1
+    try:
+        server = waitress.create_server(
+            RequestLog(application), host=args.host, port=args.port, threads=args.threads, ident="gongkai",
+        )
+    except OSError as error:
+        print(f"gongkai: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    listen = getattr(server, "effective_listen", None) or [(server.effective_host, server.effective_port)]
+    for host, port in listen:
+        print(f"gongkai: serving {application.config['INDEX_DIR']} at {_url(host, port)} "
+              f"({args.threads} threads; Ctrl+C stops)", flush=True)
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    print("gongkai: stopped", file=sys.stderr, flush=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gongkai",
@@ -252,6 +378,16 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--page-size", type=int, default=10, metavar="N")
     search.add_argument("--json", action="store_true", help="print the JSON of GET /api/search")
     search.set_defaults(handler=cmd_search)
+
+    serve = commands.add_parser("serve", help="serve the search site and JSON API with waitress")
+    serve.add_argument("--index", metavar="DIR",
+                       help="index folder (default: GONGKAI_INDEX_DIR, else index/ of the project)")
+    serve.add_argument("--corpus", metavar="DIR",
+                       help="corpus folder for downloads and admin uploads (default: GONGKAI_CORPUS_DIR, else corpus/)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port (default: 8080; 0 picks a free one)")
+    serve.add_argument("--threads", type=int, default=8, metavar="N", help="worker threads (default: 8)")
+    serve.set_defaults(handler=cmd_serve)
     return parser
 
 

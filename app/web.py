@@ -1,0 +1,617 @@
+"""The public web front end: search page, report pages, about page and the JSON API.
+
+Every page state is a GET URL. Views turn request arguments into a `SearchRequest`, call
+`app.search`, and hand templates values already worked out (facet values with their toggle URLs,
+highlighted paragraphs as Markup built from escaped text), so templates only loop and print.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlencode
+
+from flask import Blueprint, Flask, Response, abort, current_app, render_template, request, send_file, url_for
+from markupsafe import Markup, escape
+from werkzeug.exceptions import HTTPException
+
+from app.query import MAX_QUERY_LENGTH, QueryError, parse_query
+from app.search import (
+    DEFAULT_TIME_LIMIT,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    ReportView,
+    SearchPage,
+    SearchRequest,
+    _needle_pattern,
+    corpus_stats,
+    get_report,
+    is_report_id,
+    other_years,
+    search,
+)
+from indexer.script import to_simplified, to_traditional
+from indexer.sections import SECTION_LABELS
+
+bp = Blueprint("web", __name__)
+
+DEFAULT_PAGE_SIZE = 10
+MAX_FILTER_VALUES = 20  # repeated values of one parameter
+MAX_REGION_LENGTH = 50
+FACET_SHOWN = 10  # facet values listed before the rest fold under 更多
+REGION_LEVELS = ("province", "city", "county", "town")
+REGION_LEVEL_TITLES = {"province": "省份", "city": "市州", "county": "县区", "town": "乡镇街道"}
+_YEAR = re.compile(r"\s*(\d{4})\s*(?:[-–~至]\s*(\d{4}))?\s*")
+_SECTION_BY_LABEL = {label: key for key, label in SECTION_LABELS.items()}
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+ERROR_TITLES = {400: "请求有误", 404: "页面不存在", 405: "不支持的请求方式", 413: "上传内容太大", 500: "服务器出错了"}
+ERROR_MESSAGES = {
+    400: "请求的参数有误。",
+    404: "找不到这个页面。链接可能有误，或这份报告已从索引中移除。",
+    405: "这个地址不支持这种请求方式。",
+    413: "上传的内容超过了大小限制。",
+    500: "处理请求时出了问题，请稍后再试。问题已记录。",
+}
+
+
+# --- Search state ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SearchState:
+    """The search page's state as it appears in the URL (validated)."""
+
+    q: str = ""
+    regions: tuple[str, ...] = ()
+    years: tuple[str, ...] = ()  # as written in the URL: "2019" or "2019-2021"
+    sections: tuple[str, ...] = ()
+    sort: str = "relevance"
+    group: bool = False
+    page: int = 1
+    size: int = DEFAULT_PAGE_SIZE
+
+    @property
+    def has_filters(self) -> bool:
+        return bool(self.regions or self.years or self.sections)
+
+    def to_request(self, time_limit: float = DEFAULT_TIME_LIMIT) -> SearchRequest:
+        return SearchRequest(
+            query=self.q,
+            regions=self.regions,
+            years=tuple(_year_range(value) for value in self.years),
+            sections=self.sections,
+            group_by_report=self.group,
+            sort=self.sort,
+            page=self.page,
+            page_size=self.size,
+            time_limit=time_limit,
+        )
+
+    def query_pairs(self) -> list[tuple[str, str]]:
+        pairs = [("q", self.q)] if self.q else []
+        pairs += [("region", value) for value in self.regions]
+        pairs += [("year", value) for value in self.years]
+        pairs += [("section", value) for value in self.sections]
+        if self.sort != "relevance":
+            pairs.append(("sort", self.sort))
+        if self.group:
+            pairs.append(("group", "report"))
+        if self.size != DEFAULT_PAGE_SIZE:
+            pairs.append(("size", str(self.size)))
+        if self.page != 1:
+            pairs.append(("page", str(self.page)))
+        return pairs
+
+    def url(self, **changes) -> str:
+        """Return the search page URL of this state with some fields changed."""
+        state = replace(self, **changes)
+        pairs = state.query_pairs()
+        base = url_for("web.search_page")
+        return f"{base}?{urlencode(pairs)}" if pairs else base
+
+    def toggle(self, name: str, value: str) -> str:
+        """Return the URL that adds a filter value, or removes it when selected (back to page 1)."""
+        values = getattr(self, name)
+        if value in values:
+            values = tuple(item for item in values if item != value)
+        else:
+            values = (*values, value)
+        return self.url(**{name: values, "page": 1})
+
+
+def _year_range(value: str) -> tuple[int, int]:
+    match = _YEAR.fullmatch(value)
+    if not match:
+        raise QueryError(f"年份应写成四位数字，如 2019 或 2019-2021，而不是“{value}”。")
+    low = int(match.group(1))
+    high = int(match.group(2) or low)
+    if not (1949 <= low <= 2100 and 1949 <= high <= 2100):
+        raise QueryError(f"年份“{value}”不在 1949 到 2100 之间。")
+    if low > high:
+        raise QueryError(f"年份范围“{value}”的起始年份晚于结束年份。")
+    return low, high
+
+
+def _int_arg(args, name: str, default: int, low: int, high: int, what: str) -> int:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit():
+        raise QueryError(f"{what}应为 {low} 到 {high} 之间的整数，而不是“{raw}”。")
+    number = int(raw)
+    if not low <= number <= high:
+        raise QueryError(f"{what}应在 {low} 到 {high} 之间，现在是 {number}。")
+    return number
+
+
+def _list_arg(args, name: str, what: str) -> list[str]:
+    values = [value.strip() for value in args.getlist(name)]
+    values = list(dict.fromkeys(value for value in values if value))
+    if len(values) > MAX_FILTER_VALUES:
+        raise QueryError(f"{what}最多选 {MAX_FILTER_VALUES} 个。")
+    return values
+
+
+def state_from_args(args) -> SearchState:
+    """Return the validated search state of GET arguments; raise QueryError with a sentence."""
+    query = (args.get("q") or "").strip()
+    if len(query) > MAX_QUERY_LENGTH:
+        raise QueryError(f"查询太长：最多 {MAX_QUERY_LENGTH} 个字符，现在有 {len(query)} 个。")
+    regions = _list_arg(args, "region", "地区")
+    for region in regions:
+        if len(region) > MAX_REGION_LENGTH:
+            raise QueryError(f"地区名称太长：最多 {MAX_REGION_LENGTH} 个字符。")
+    years = _list_arg(args, "year", "年份")
+    for year in years:
+        _year_range(year)
+    sections = []
+    for value in _list_arg(args, "section", "章节"):
+        key = value if value in SECTION_LABELS else _SECTION_BY_LABEL.get(value)
+        if key is None:
+            raise QueryError(f"没有“{value}”这个章节。可选：{'、'.join(SECTION_LABELS)}。")
+        if key not in sections:
+            sections.append(key)
+    sort = (args.get("sort") or "relevance").strip()
+    if sort not in ("relevance", "year"):
+        raise QueryError("排序方式只能是 relevance（相关度）或 year（年份）。")
+    group = (args.get("group") or "").strip()
+    if group not in ("", "report"):
+        raise QueryError("group 参数只能是 report（按报告合并），或者不写。")
+    page = _int_arg(args, "page", 1, 1, MAX_PAGE, "页码")
+    size = _int_arg(args, "size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE, "每页条数")
+    return SearchState(q=query, regions=tuple(regions), years=tuple(years), sections=tuple(sections),
+                       sort=sort, group=group == "report", page=page, size=size)
+
+
+def request_from_args(args, time_limit: float = DEFAULT_TIME_LIMIT) -> SearchRequest:
+    """Return the SearchRequest of GET arguments (q, region, year, section, sort, group, page, size)."""
+    return state_from_args(args).to_request(time_limit)
+
+
+# --- Facets, chips, pagination -------------------------------------------------------------------
+
+@dataclass
+class FacetChoice:
+    value: str
+    label: str
+    count: int
+    selected: bool
+    toggle_url: str
+
+
+@dataclass
+class FacetGroup:
+    name: str
+    title: str
+    shown: list[FacetChoice] = field(default_factory=list)
+    more: list[FacetChoice] = field(default_factory=list)
+
+
+@dataclass
+class Chip:
+    label: str
+    remove_url: str
+
+
+def _facet_group(state: SearchState, page: SearchPage, name: str, title: str, selected_field: str,
+                 selected: tuple[str, ...]) -> FacetGroup | None:
+    choices = []
+    listed = set()
+    for facet_value in page.facets.get(name, []):
+        value = str(facet_value.value)
+        listed.add(value)
+        choices.append(FacetChoice(value, facet_value.label or value, facet_value.count, value in selected,
+                                   state.toggle(selected_field, value)))
+    # A selected value the other filters leave empty still shows, so it can be removed here too.
+    missing = [value for value in selected if value not in listed and _belongs(name, value)]
+    for value in missing:
+        label = SECTION_LABELS.get(value, value) if name == "section" else value
+        choices.insert(0, FacetChoice(value, label, 0, True, state.toggle(selected_field, value)))
+    if not choices:
+        return None
+    # Selected values first, so they never fold away under 更多.
+    choices.sort(key=lambda choice: not choice.selected)
+    return FacetGroup(name, title, choices[:FACET_SHOWN], choices[FACET_SHOWN:])
+
+
+def _belongs(name: str, value: str) -> bool:
+    """Tell whether a selected value is one of this facet's own (a region's level is unknown here)."""
+    if name == "year":
+        return bool(re.fullmatch(r"\d{4}", value))
+    return name == "section"
+
+
+def facet_groups(state: SearchState, page: SearchPage) -> tuple[list[FacetGroup], list[FacetGroup]]:
+    """Return (region groups drilled down province → town, other groups: year and section)."""
+    deepest = -1
+    for depth, level in enumerate(REGION_LEVELS):
+        names = {str(value.value) for value in page.facets.get(level, [])}
+        if names & set(state.regions):
+            deepest = depth
+    regions = []
+    for depth, level in enumerate(REGION_LEVELS[:deepest + 2]):
+        group = _facet_group(state, page, level, REGION_LEVEL_TITLES[level], "regions", state.regions)
+        if group:
+            regions.append(group)
+    others = [group for group in (
+        _facet_group(state, page, "year", "年份", "years", state.years),
+        _facet_group(state, page, "section", "章节", "sections", state.sections),
+    ) if group]
+    return regions, others
+
+
+def chips(state: SearchState) -> list[Chip]:
+    """Return the selected filters, each with the URL that removes it."""
+    result = [Chip(f"地区：{value}", state.toggle("regions", value)) for value in state.regions]
+    result += [Chip(f"年份：{value.replace('-', '–')}", state.toggle("years", value)) for value in state.years]
+    result += [Chip(f"章节：{SECTION_LABELS.get(value, value)}", state.toggle("sections", value))
+               for value in state.sections]
+    return result
+
+
+@dataclass
+class PageLink:
+    number: int | None  # None is a gap (…)
+    url: str = ""
+    current: bool = False
+
+
+def pagination(state: SearchState, page: SearchPage) -> dict | None:
+    """Return previous/next URLs and a window of page links, or None for a single page."""
+    last = min(page.pages, MAX_PAGE)
+    if last <= 1:
+        return None
+    numbers = sorted({1, last, *range(max(1, state.page - 2), min(last, state.page + 2) + 1)})
+    links: list[PageLink] = []
+    for number in numbers:
+        if links and number - links[-1].number > 1:
+            links.append(PageLink(None))
+        links.append(PageLink(number, state.url(page=number), number == state.page))
+    return {
+        "previous": state.url(page=state.page - 1) if state.page > 1 else None,
+        "next": state.url(page=state.page + 1) if state.page < last else None,
+        "links": links,
+    }
+
+
+def display_title(title: str, issuer: str, year: int | None) -> str:
+    """Return a report's title, or one made of its issuer and year when the report has none."""
+    if title:
+        return title
+    if issuer:
+        return f"{issuer}{year}年政府信息公开工作年度报告" if year else f"{issuer}政府信息公开工作年度报告"
+    return "（无标题）"
+
+
+def region_path(region: dict) -> list[str]:
+    return [region.get(level) for level in REGION_LEVELS if region.get(level)]
+
+
+def report_url(report_id: str, query: str = "", position: int | None = None, key: str | None = None) -> str:
+    url = url_for("web.report_page", report_id=report_id, **({"q": query} if query else {}))
+    if position is not None:
+        url += f"#sec-{position}"
+    elif key:
+        url += f"#s-{key}"
+    return url
+
+
+# --- Highlighting in report text -----------------------------------------------------------------
+
+def highlight(text: str, pattern: re.Pattern | None) -> tuple[Markup, int]:
+    """Return text escaped with query matches in <mark>, and how many were marked.
+
+    Matches are found in the simplified form and marked at the same offsets of the text shown.
+    """
+    if not text or pattern is None:
+        return escape(text or ""), 0
+    simple = to_simplified(text)
+    out = []
+    cursor = 0
+    count = 0
+    for match in pattern.finditer(simple):
+        start, end = match.span()
+        if end <= start or start < cursor:
+            continue
+        out.append(escape(text[cursor:start]))
+        out.append(Markup("<mark>") + escape(text[start:end]) + Markup("</mark>"))
+        cursor = end
+        count += 1
+    out.append(escape(text[cursor:]))
+    return Markup("").join(out), count
+
+
+class _Marker:
+    """Highlights text with one pattern and counts the marks made."""
+
+    def __init__(self, pattern: re.Pattern | None, convert):
+        self.pattern = pattern
+        self.convert = convert
+        self.count = 0
+
+    def line(self, text: str) -> Markup:
+        marked, count = highlight(self.convert(text or ""), self.pattern)
+        self.count += count
+        return marked
+
+    def paragraphs(self, text: str) -> list[Markup]:
+        return [self.line(line) for line in (text or "").split("\n") if line.strip()]
+
+
+def _query_pattern(query: str) -> re.Pattern | None:
+    if not query:
+        return None
+    try:
+        return _needle_pattern(parse_query(query))
+    except QueryError:
+        return None  # a query too long to search is simply not highlighted
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+# --- Views ---------------------------------------------------------------------------------------
+
+def _index():
+    return current_app.extensions["gongkai"]
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_response(data, status: int = 200) -> Response:
+    """Return UTF-8 JSON (Chinese written as is, not as \\u escapes)."""
+    body = json.dumps(data, ensure_ascii=False)
+    return Response(body, status=status, mimetype="application/json", content_type="application/json; charset=utf-8")
+
+
+def error_page(status: int, message: str | None = None) -> Response:
+    """Return the friendly error page (or a JSON error under /api/) for a status."""
+    message = message or ERROR_MESSAGES.get(status, ERROR_MESSAGES[500])
+    if _wants_json():
+        return json_response({"error": message}, status)
+    try:
+        body = render_template("error.html", status=status, title=ERROR_TITLES.get(status, "出错了"),
+                               message=message)
+    except Exception:  # the error page itself failed: still no traceback
+        current_app.logger.exception("error page failed")
+        body = f"<!doctype html><meta charset=utf-8><title>{status}</title><p>{escape(message)}</p>"
+    return Response(body, status=status, mimetype="text/html")
+
+
+@bp.route("/")
+def search_page():
+    try:
+        state = state_from_args(request.args)
+        result = search(_index(), state.to_request(current_app.config["SEARCH_TIME_LIMIT"]))
+    except QueryError as error:
+        return error_page(400, str(error))
+    region_groups, other_groups = facet_groups(state, result)
+    # Suggestions when nothing matched: each filter removed on its own, then all of them.
+    suggestions = chips(state) if not result.total else []
+    hits = [
+        {
+            "hit": hit,
+            "url": report_url(hit.report_id, state.q, position=hit.position),
+            "report_url": report_url(hit.report_id, state.q),
+            "title": display_title(hit.title, hit.issuer, hit.year),
+            "region": region_path(hit.region),
+        }
+        for hit in result.hits
+    ]
+    return render_template(
+        "search.html",
+        state=state,
+        result=result,
+        hits=hits,
+        region_groups=region_groups,
+        other_groups=other_groups,
+        chips=chips(state),
+        suggestions=suggestions,
+        clear_url=state.url(regions=(), years=(), sections=(), page=1),
+        pagination=pagination(state, result),
+        sort_links={
+            "relevance": state.url(sort="relevance", page=1),
+            "year": state.url(sort="year", page=1),
+        },
+        group_url=state.url(group=not state.group, page=1),
+        first_page_url=state.url(page=1),
+    )
+
+
+@bp.route("/api/search")
+def api_search():
+    try:
+        search_request = request_from_args(request.args, current_app.config["SEARCH_TIME_LIMIT"])
+        result = search(_index(), search_request)
+    except QueryError as error:
+        return json_response({"error": str(error)}, 400)
+    return json_response(result.to_dict())
+
+
+def _report_or_404(report_id: str) -> ReportView:
+    report = get_report(_index(), report_id) if is_report_id(report_id) else None
+    if report is None:
+        abort(404)
+    return report
+
+
+@bp.route("/reports/<report_id>")
+def report_page(report_id: str):
+    report = _report_or_404(report_id)
+    own = "t" if report.script == "traditional" else "s"
+    script = (request.args.get("script") or own).strip()
+    if script not in ("s", "t"):
+        return error_page(400, "script 参数只能是 s（简体）或 t（繁体）。")
+    if script == own:
+        convert = _identity
+    else:
+        convert = to_simplified if script == "s" else to_traditional
+    query = (request.args.get("q") or "").strip()
+    marker = _Marker(_query_pattern(query), convert)
+
+    index = _index()
+    years_by_key: dict[str, list] = {}
+    sections = []
+    seen_keys = set()
+    for position, section in enumerate(report.sections):
+        if section.key not in years_by_key:
+            years_by_key[section.key] = [
+                {"year": link.year, "title": link.title,
+                 "url": report_url(link.report_id, query, key=section.key)}
+                for link in other_years(index, report, section.key) if link.has_section
+            ]
+        sections.append({
+            "position": position,
+            "key": section.key,
+            "label": section.label or SECTION_LABELS.get(section.key, ""),
+            "key_anchor": f"s-{section.key}" if section.key not in seen_keys else None,
+            "heading": marker.line(section.heading or section.label),
+            "toc_heading": convert(section.heading or section.label),
+            "paragraphs": marker.paragraphs(section.text),
+            "subsections": [
+                {"heading": marker.line(sub.get("heading", "")), "paragraphs": marker.paragraphs(sub.get("text", ""))}
+                for sub in section.subsections
+            ],
+            "other_years": years_by_key[section.key],
+        })
+        seen_keys.add(section.key)
+    all_years = [
+        {"year": link.year, "title": link.title, "url": report_url(link.report_id, query)}
+        for link in other_years(index, report)
+    ]
+    script_args = {"q": query} if query else {}
+    return render_template(
+        "report.html",
+        report=report,
+        title=_report_title(report, script, convert),
+        preamble=marker.paragraphs(report.preamble),
+        sections=sections,
+        region=region_path(report.region),
+        source_name=Path(report.source).name,
+        source_url=url_for("web.report_source", report_id=report.report_id),
+        script=script,
+        own_script=own,
+        script_urls={
+            "s": url_for("web.report_page", report_id=report.report_id, script="s", **script_args),
+            "t": url_for("web.report_page", report_id=report.report_id, script="t", **script_args),
+        },
+        query=query,
+        marks=marker.count,
+        unmarked_url=url_for("web.report_page", report_id=report.report_id,
+                             **({"script": script} if script != own else {})),
+        search_url=SearchState(q=query).url() if query else None,
+        all_years=all_years,
+    )
+
+
+def _report_title(report: ReportView, script: str, convert) -> str:
+    if report.title:
+        return convert(report.title)
+    made = display_title("", report.issuer, report.year)  # built from simplified names
+    return to_traditional(made) if script == "t" else made
+
+
+@bp.route("/reports/<report_id>/source")
+def report_source(report_id: str):
+    report = _report_or_404(report_id)
+    corpus = Path(current_app.config["CORPUS_DIR"]).resolve()
+    # The stored source path, never the URL, names the file; it must stay inside the corpus folder.
+    try:
+        path = (corpus / report.source).resolve()
+    except (OSError, RuntimeError, ValueError):
+        abort(404)
+    if not report.source or not path.is_relative_to(corpus) or not path.is_file():
+        abort(404)
+    response = send_file(path, as_attachment=True, download_name=path.name,
+                         mimetype="text/plain" if path.suffix.lower() == ".txt" else "application/octet-stream")
+    return response
+
+
+@bp.route("/api/reports/<report_id>")
+def api_report(report_id: str):
+    report = get_report(_index(), report_id) if is_report_id(report_id) else None
+    if report is None:
+        return json_response({"error": f"没有编号为“{report_id}”的报告。"}, 404)
+    return json_response(report.to_dict())
+
+
+@bp.route("/about")
+def about_page():
+    stats = corpus_stats(_index())
+    return render_template("about.html", stats=stats, section_labels=SECTION_LABELS,
+                           max_query_length=MAX_QUERY_LENGTH,
+                           example_url=lambda query: SearchState(q=query).url())
+
+
+# --- Wiring --------------------------------------------------------------------------------------
+
+def _security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers[name] = value
+    return response
+
+
+def _http_error(error: HTTPException):
+    if error.code is None or error.code < 400:
+        return error
+    message = ERROR_MESSAGES.get(error.code)
+    if message is None:
+        message = ERROR_MESSAGES[400] if error.code < 500 else ERROR_MESSAGES[500]
+    response = error_page(error.code, message)
+    if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+def _unexpected_error(error: Exception):
+    current_app.logger.exception("unhandled error on %s", request.path)
+    return error_page(500)
+
+
+def init_app(app: Flask) -> None:
+    """Register the public pages, the JSON API, error pages, security headers and the admin."""
+    app.register_blueprint(bp)
+    app.after_request(_security_headers)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    app.jinja_env.globals["region_levels"] = REGION_LEVELS
+    try:
+        from app import admin
+    except ImportError:
+        admin = None  # the admin arrives separately; the public site works without it
+    if admin is not None:
+        admin.init_app(app)
