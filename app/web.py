@@ -535,7 +535,31 @@ def report_page(report_id: str):
                              **({"script": script} if script != own else {})),
         search_url=SearchState(q=query).url() if query else None,
         all_years=all_years,
+        warnings=[warning_in_chinese(warning) for warning in report.warnings],
     )
+
+
+_WARNINGS_ZH = [
+    (re.compile(r"^no title found$"), lambda m: "未找到标题。"),
+    (re.compile(r"^issuer could not be determined$"), lambda m: "未能确定发布机关。"),
+    (re.compile(r"^year could not be determined$"), lambda m: "未能确定报告年度。"),
+    (re.compile(r"^section '(\w+)' \((.*)\) is empty$"), lambda m: f"章节“{m.group(2)}”没有正文。"),
+    (re.compile(r"^section '(\w+)' not found$"),
+     lambda m: f"未找到章节“{SECTION_LABELS.get(m.group(1), m.group(1))}”。"),
+    (re.compile(r"^region: '(.+)' is not an official name; read as (.+)$"),
+     lambda m: f"地名“{m.group(1)}”不是规范名称，按 {m.group(2)} 处理。"),
+    (re.compile(r"^year not stated; assumed (\d+).*$"), lambda m: f"报告未写明年度，按发布日期的前一年 {m.group(1)} 年处理。"),
+    (re.compile(r"^no recognisable section headings.*$"), lambda m: "未识别出章节标题，全文作为一个章节。"),
+]
+
+
+def warning_in_chinese(warning: str) -> str:
+    """Return a parser warning in Chinese for the page (unknown ones as they are)."""
+    for pattern, render in _WARNINGS_ZH:
+        match = pattern.match(warning)
+        if match:
+            return render(match)
+    return warning
 
 
 def _report_title(report: ReportView, script: str, convert) -> str:

@@ -459,3 +459,12 @@ def test_hostile_text_is_escaped_on_the_report_page_and_api(hostile_client):
     snippets = " ".join(hit["snippet"] for hit in hostile_client.get("/api/search?q=政务公开").get_json()["hits"])
     assert "<script" not in snippets and "<img" not in snippets
     assert "&lt;script&gt;" in snippets and "&lt;img src=x onerror=alert(1)&gt;" in snippets
+
+
+def test_parser_warnings_are_shown_in_chinese(client):
+    response = client.get("/reports/df669b923aac8f6d")  # sample 001 has no title line
+    notice = soup_of(response).select_one(".notice-warnings")
+    assert notice is not None and "未找到标题" in notice.get_text()
+    assert "no title found" not in notice.get_text()
+    ocr = client.get("/api/search?q=%E6%B2%90%E9%98%B3%E5%8E%BF&group=report").get_json()["hits"][0]["report_id"]
+    assert "不是规范名称" in soup_of(client.get(f"/reports/{ocr}")).select_one(".notice-warnings").get_text()
