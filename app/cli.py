@@ -313,6 +313,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.threads < 1:
         print("gongkai: --threads must be at least 1", file=sys.stderr)
         return 2
+    if not 0 <= args.port <= 65535:
+        print("gongkai: --port must be between 0 and 65535", file=sys.stderr)
+        return 2
     try:
         application = create_app(settings=settings)
     except IndexMissing as error:

@@ -384,6 +384,8 @@ class _Engine:
             if (f.BIGRAMS, term) not in leaf:
                 continue
             matcher = leaf.postings(f.BIGRAMS, term)
+            while hasattr(matcher, "child") and not hasattr(matcher, "format"):
+                matcher = matcher.child  # a segment with deletions wraps its postings; the live mask applies
             decode = matcher.format.decoder("positions")
             for docnum, value in matcher.all_items():
                 base = (offset + docnum) << POSITION_BITS

@@ -72,6 +72,11 @@ def test_add_change_delete_and_unchanged(tmp_path):
     fifth = index_corpus(corpus, index_dir)
     assert (fifth.added, fifth.updated, fifth.removed, fifth.unchanged) == ([], [], [], 3)
 
+    # The index now has deleted documents: phrases and words still match only live ones.
+    assert total(index, '"鸡毛蒜皮清单"') == 1
+    assert total(index, '"政府信息公开"', regions=("余坊乡",)) == 0
+    assert total(index, '"政府信息公开"') == total(index, '"政府信息公开"', group_by_report=False)
+
 
 def test_report_ids_are_stable_across_rebuilds(tmp_path):
     corpus = make_corpus(tmp_path / "corpus", ["001", "212"])

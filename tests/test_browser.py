@@ -1,0 +1,193 @@
+"""End to end in a real headless Chromium (Debian's /usr/bin/chromium) against `gongkai serve`.
+
+Playwright's bundled driver steers the system browser; Playwright's own browser download is never
+used. Chromium is not skipped when missing: `make test` (and so CI) installs it, so its absence is
+a failure that says how to fix it. Screenshots go to tests/screenshots/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+from indexer.script import to_simplified
+from serving import running_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+# Without the background-networking flags Chromium keeps trying to reach Google, which the closed
+# network here refuses. Playwright gives every launch a fresh, empty --user-data-dir of its own.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+QUERY = "政务公开"
+TIMEOUT_MS = 15_000
+# The report's own text inside its sections, without the interface lines the page adds.
+REPORT_WORDS = "section.report-section :is(h2, h3, p):not(.section-label, .section-years, .to-top)"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it "
+                    "(apt-get install chromium chromium-driver fonts-noto-cjk)", pytrace=False)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("the playwright package is missing: `make test` installs the test extras "
+                    "(pip install -e '.[test]')", pytrace=False)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server(sample_index_dir, tmp_path_factory):
+    with running_server(sample_index_dir, tmp_path_factory.mktemp("browser-serve-logs")) as running:
+        yield running
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str, full_page: bool = True) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+def number_in(text: str) -> int:
+    match = re.search(r"\d[\d,]*", text)
+    assert match, f"no number in {text!r}"
+    return int(match.group().replace(",", ""))
+
+
+def url_params(url: str) -> dict[str, list[str]]:
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+
+
+def test_search_facet_report_script_switch_and_back(page, server):
+    from playwright.sync_api import expect
+
+    page.goto(server.url + "/")
+    expect(page.locator("form#search-form")).to_be_visible()
+    screenshot(page, "01-home")
+
+    # Type a query and submit the form the way a user does: Enter in the box.
+    page.locator("input#q").fill(QUERY)
+    with page.expect_navigation():
+        page.locator("input#q").press("Enter")
+    assert url_params(page.url).get("q") == [QUERY]
+    marks = page.locator("article.hit .snippet mark")
+    expect(marks.first).to_be_visible()
+    # Reports in traditional script are highlighted in their own script (政務公開).
+    assert all(to_simplified(mark) in QUERY for mark in marks.all_inner_texts()), marks.all_inner_texts()
+    total = number_in(page.locator("#result-count").inner_text())
+    assert total > 0
+    expect(page.locator("input#q")).to_have_value(QUERY)
+    screenshot(page, "02-search")
+
+    # Click a year whose count differs from the total: the result count becomes that year's count.
+    # Only the values shown without opening 更多 (the rest sit in a closed <details>).
+    years = page.locator('section.facet[data-facet="year"] a.facet-value').filter(visible=True)
+    expect(years.first).to_be_visible()
+    counts = [number_in(text) for text in years.locator(".count").all_inner_texts()]
+    assert counts and max(counts) <= total, counts
+    choice = next((i for i, count in enumerate(counts) if count < total), 0)
+    year_link = years.nth(choice)
+    year_count = counts[choice]
+    with page.expect_navigation():
+        year_link.click()
+    faceted_url = page.url
+    assert url_params(faceted_url).get("q") == [QUERY]
+    assert "year" in url_params(faceted_url), faceted_url
+    expect(page.locator("#result-count")).to_contain_text(str(year_count))
+    assert number_in(page.locator("#result-count").inner_text()) == year_count
+    screenshot(page, "03-year-facet")
+
+    # Open the first hit: the report page with its table of contents and sections.
+    first_hit = page.locator("a.hit-title").first
+    hit_title = first_hit.inner_text().strip()
+    with page.expect_navigation():
+        first_hit.click()
+    assert urllib.parse.urlsplit(page.url).path.startswith("/reports/")
+    report_url = page.url
+    expect(page.locator("nav#toc")).to_be_visible()
+    sections = page.locator("section.report-section")
+    assert sections.count() > 0
+    assert page.locator("nav#toc a").count() >= 1
+    assert hit_title and hit_title in page.locator("body").inner_text()
+    screenshot(page, "04-report", full_page=False)  # a report is many screens long
+
+    # Switch to traditional script: the report's own words change script (公开 -> 公開); the
+    # interface around them (标准章节, 回到目录) stays in simplified Chinese.
+    report_words = page.locator(REPORT_WORDS)
+    before = "\n".join(report_words.all_inner_texts())
+    assert "公开" in before or "公開" in before
+    with page.expect_navigation():
+        page.locator("a#script-traditional").click()
+    expect(page.locator("a#script-traditional")).to_have_attribute("aria-current", "true")
+    after = "\n".join(report_words.all_inner_texts())
+    assert "公開" in after
+    assert "公开" not in after
+    assert len(after) == len(before)  # the same text, character for character, in the other script
+    screenshot(page, "05-report-traditional", full_page=False)
+
+    # Back returns to each earlier state, its parameters in the URL: the report, then the search.
+    page.go_back()
+    assert page.url == report_url
+    expect(page.locator("nav#toc")).to_be_visible()
+    assert "\n".join(report_words.all_inner_texts()) == before  # in its original script again
+    page.go_back()
+    assert page.url == faceted_url
+    assert url_params(page.url)["q"] == [QUERY] and "year" in url_params(page.url)
+    expect(page.locator("input#q")).to_have_value(QUERY)
+    assert number_in(page.locator("#result-count").inner_text()) == year_count
+
+    assert not [text for text in page.console_errors if "Content Security Policy" in text], page.console_errors
+
+
+def test_search_works_without_javascript(browser, server):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(java_script_enabled=False, locale="zh-CN", viewport={"width": 390, "height": 844})
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto(server.url + "/")
+        page.locator("input#q").fill(QUERY)
+        with page.expect_navigation():
+            page.locator("input#q").press("Enter")
+        expect(page.locator("article.hit .snippet mark").first).to_be_visible()
+        assert number_in(page.locator("#result-count").inner_text()) > 0
+        screenshot(page, "06-search-phone-no-js")
+    finally:
+        context.close()
+
+
+def test_unknown_report_shows_a_chinese_404_page(page, server):
+    response = page.goto(server.url + "/reports/0000000000000000")
+    assert response.status == 404
+    body = page.locator("body").inner_text()
+    assert "Traceback" not in body
+    assert re.search(r"[\u4e00-\u9fff]", body)
