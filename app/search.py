@@ -278,6 +278,7 @@ BM25_B = 0.75
 FIELD_WEIGHTS = {f.BODY: 1.0, f.HEADING: f.HEADING_BOOST, f.TITLE: f.TITLE_BOOST}
 WORD_TIER = 1000.0  # each term matched as a word outranks any number of bigram-only matches
 POSTINGS_CACHE_SIZE = 4096
+POSITIONS_CACHE_SIZE = 256  # phrase results (one boolean per document each)
 POSITION_BITS = 24  # positions within one section (a section has far fewer than 16M bigrams)
 
 
@@ -348,10 +349,10 @@ class _Engine:
         self._positions: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
-    def _remember(self, cache: OrderedDict, key, value):
+    def _remember(self, cache: OrderedDict, key, value, size: int = POSTINGS_CACHE_SIZE):
         with self._lock:
             cache[key] = value
-            while len(cache) > POSTINGS_CACHE_SIZE:
+            while len(cache) > size:
                 cache.popitem(last=False)
 
     def postings(self, field_name: str, term: str) -> tuple[np.ndarray, np.ndarray]:
@@ -374,25 +375,37 @@ class _Engine:
         self._remember(self._postings, key, result)
         return result
 
-    def positions(self, term: str) -> np.ndarray:
-        """Return sorted keys docnum << POSITION_BITS | position of a bigram's occurrences."""
-        cached = self._positions.get(term)
-        if cached is not None:
-            return cached
-        keys = []
+    def positions(self, term: str, docs: np.ndarray) -> np.ndarray:
+        """Return sorted keys docnum << POSITION_BITS | position of a bigram's occurrences in docs.
+
+        Only the candidate documents' positions are decoded (skipping through the posting list), so
+        a phrase of common bigrams costs what its candidates cost, not what the bigrams do.
+        """
+        parts = []
         for leaf, offset in self.reader.leaf_readers():
-            if (f.BIGRAMS, term) not in leaf:
+            size = leaf.doc_count_all()
+            local = docs[(docs >= offset) & (docs < offset + size)] - offset
+            if not len(local) or (f.BIGRAMS, term) not in leaf:
                 continue
             matcher = leaf.postings(f.BIGRAMS, term)
             while hasattr(matcher, "child") and not hasattr(matcher, "format"):
                 matcher = matcher.child  # a segment with deletions wraps its postings; the live mask applies
             decode = matcher.format.decoder("positions")
-            for docnum, value in matcher.all_items():
-                base = (offset + docnum) << POSITION_BITS
-                keys.extend(base + position for position in decode(value))
-        result = np.array(keys, dtype=np.int64)
+            docnums, per_doc = [], []
+            for docnum in local.tolist():
+                if not matcher.is_active():
+                    break
+                matcher.skip_to(docnum)
+                if not matcher.is_active():
+                    break
+                if matcher.id() == docnum:
+                    docnums.append(offset + docnum)
+                    per_doc.append(decode(matcher.value()))
+            counts = np.fromiter(map(len, per_doc), dtype=np.int64, count=len(per_doc))
+            positions = np.fromiter(itertools.chain.from_iterable(per_doc), dtype=np.int64, count=int(counts.sum()))
+            parts.append((np.repeat(np.array(docnums, dtype=np.int64), counts) << POSITION_BITS) + positions)
+        result = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
         result.sort()
-        self._remember(self._positions, term, result)
         return result
 
     def mask_of(self, field_name: str, term: str) -> np.ndarray:
@@ -414,21 +427,32 @@ class _Engine:
 
     def phrase_mask(self, grams: list[str]) -> np.ndarray:
         """Return the documents where the bigrams occur at consecutive positions."""
+        cached = self._positions.get(tuple(grams))
+        if cached is not None:
+            return cached
         mask = np.zeros(self.count, dtype=bool)
         if not grams:
             return mask
-        # Start from the rarest bigram, then keep the starts every other bigram confirms.
-        order = sorted(range(len(grams)), key=lambda i: len(self.postings(f.BIGRAMS, grams[i])[0]))
-        first = order[0]
-        starts = self.positions(grams[first]) - first
-        for index in order[1:]:
-            if not len(starts):
-                break
-            other = self.positions(grams[index]) - index
-            found = np.searchsorted(other, starts)
-            found[found == len(other)] = 0
-            starts = starts[other[found] == starts] if len(other) else starts[:0]
-        mask[np.unique(starts >> POSITION_BITS)] = True
+        candidates = np.ones(self.count, dtype=bool)
+        for gram in grams:
+            candidates &= self.mask_of(f.BIGRAMS, gram)
+        docs = np.nonzero(candidates & self.facets.live)[0]
+        if len(grams) == 1 or not len(docs):
+            mask[docs] = True
+        else:
+            starts = self.positions(grams[0], docs)
+            for index, gram in enumerate(grams[1:], start=1):
+                if not len(starts):
+                    break
+                other = self.positions(gram, docs) - index
+                if not len(other):
+                    starts = starts[:0]
+                    break
+                found = np.searchsorted(other, starts)
+                found[found == len(other)] = 0
+                starts = starts[other[found] == starts]
+            mask[np.unique(starts >> POSITION_BITS)] = True
+        self._remember(self._positions, tuple(grams), mask, POSITIONS_CACHE_SIZE)
         return mask
 
 
