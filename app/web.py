@@ -17,6 +17,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, render_templat
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
+from app import compare as cmp
 from app.query import MAX_QUERY_LENGTH, QueryError, parse_query
 from app.search import (
     DEFAULT_TIME_LIMIT,
@@ -449,7 +450,26 @@ def search_page():
         },
         group_url=state.url(group=not state.group, page=1),
         first_page_url=state.url(page=1),
+        export_urls=_export_urls(state),
+        export_cap=cmp.EXPORT_MAX_ROWS,
+        compare_section=_compare_section(state, result),
+        section_labels=SECTION_LABELS,
+        compare_max=cmp.MAX_REPORTS,
     )
+
+
+def _export_urls(state: SearchState) -> dict[str, str]:
+    pairs = [pair for pair in replace(state, page=1, size=DEFAULT_PAGE_SIZE).query_pairs()]
+    query = f"?{urlencode(pairs)}" if pairs else ""
+    return {"csv": url_for("web.export_csv") + query, "jsonl": url_for("web.export_jsonl") + query}
+
+
+def _compare_section(state: SearchState, result: SearchPage) -> str:
+    """The section a comparison from the search page starts with: the selected one, else the hits' commonest."""
+    if state.sections:
+        return state.sections[0]
+    keys = [hit.section.get("key") for hit in result.hits if hit.section.get("key") in SECTION_LABELS]
+    return max(keys, key=keys.count) if keys else "overview"
 
 
 @bp.route("/api/search")
@@ -509,6 +529,10 @@ def report_page(report_id: str):
             "other_years": years_by_key[section.key],
         })
         seen_keys.add(section.key)
+    compare_years, compare_towns = _compare_links(report, years_by_key)
+    for section in sections:
+        section["compare_years_url"] = compare_years.get(section["key"])
+        section["compare_towns_url"] = compare_towns.get(section["key"])
     all_years = [
         {"year": link.year, "title": link.title, "url": report_url(link.report_id, query)}
         for link in other_years(index, report)
@@ -537,6 +561,44 @@ def report_page(report_id: str):
         all_years=all_years,
         warnings=[warning_in_chinese(warning) for warning in report.warnings],
     )
+
+
+def _compare_links(report: ReportView, years_by_key: dict[str, list]) -> tuple[dict[str, str], dict[str, str]]:
+    """Return per section key the compare URLs: other years of this issuer, other towns of this county."""
+    index = _index()
+    by_years: dict[str, str] = {}
+    for key in years_by_key:
+        links = [link for link in other_years(index, report, key) if link.has_section]
+        # The nearest years first, so a long series still fits into one comparison.
+        links.sort(key=lambda link: (abs((link.year or 0) - (report.year or 0)), link.year or 0))
+        chosen = [(link.year, link.report_id) for link in links[:cmp.MAX_REPORTS - 1]]
+        if chosen:
+            chosen.append((report.year, report.report_id))
+            chosen.sort(key=lambda pair: (pair[0] or 0, pair[1]))  # columns in year order
+            by_years[key] = compare_url(key, [report_id for _, report_id in chosen])
+    by_towns: dict[str, str] = {}
+    county = report.region.get("county")
+    if report.region.get("town") and county:
+        years = ((report.year, report.year),) if report.year else ()
+        try:
+            result = search(index, SearchRequest(regions=(county,), years=years, page_size=MAX_PAGE_SIZE,
+                                                 with_facets=False, with_snippets=False))
+        except QueryError:
+            result = None
+        towns: dict[str, list[str]] = {}
+        for hit in result.hits if result else []:
+            same_county = all(hit.region.get(level) == report.region.get(level)
+                              for level in ("province", "city", "county"))
+            if not same_county or not hit.region.get("town") or hit.report_id == report.report_id:
+                continue
+            ids = towns.setdefault(hit.section["key"], [])
+            if hit.report_id not in ids:
+                ids.append(hit.report_id)
+        for key in years_by_key:
+            ids = towns.get(key, [])[:cmp.MAX_REPORTS - 1]
+            if ids:
+                by_towns[key] = compare_url(key, [report.report_id] + ids)
+    return by_years, by_towns
 
 
 _WARNINGS_ZH = [
@@ -597,8 +659,170 @@ def api_report(report_id: str):
 def about_page():
     stats = corpus_stats(_index())
     return render_template("about.html", stats=stats, section_labels=SECTION_LABELS,
-                           max_query_length=MAX_QUERY_LENGTH,
+                           max_query_length=MAX_QUERY_LENGTH, export_cap=cmp.EXPORT_MAX_ROWS,
                            example_url=lambda query: SearchState(q=query).url())
+
+
+# --- Compare view -------------------------------------------------------------------------------
+
+class CompareError(ValueError):
+    """A compare URL that cannot be shown; the message is a Chinese sentence for the 400 page."""
+
+
+@dataclass
+class CompareColumn:
+    report: ReportView
+    title: str
+    region: list[str]
+    heading: str
+    url: str
+    has_section: bool
+    units: list
+
+
+def _compare_args(args) -> tuple[str, list[ReportView]]:
+    """Return (section key, reports) of a compare URL; raise CompareError with a sentence."""
+    raw = (args.get("section") or "").strip()
+    if not raw:
+        raise CompareError(f"请用 section 参数选择要对比的章节。可选：{'、'.join(SECTION_LABELS)}。")
+    key = raw if raw in SECTION_LABELS else _SECTION_BY_LABEL.get(raw)
+    if key is None:
+        raise CompareError(f"没有“{raw}”这个章节。可选：{'、'.join(SECTION_LABELS)}。")
+    ids = list(dict.fromkeys(value.strip() for value in args.getlist("r") if value.strip()))
+    if len(ids) < cmp.MIN_REPORTS:
+        raise CompareError(f"请至少选择 {cmp.MIN_REPORTS} 份报告进行对比（参数 r，可重复）。")
+    if len(ids) > cmp.MAX_REPORTS:
+        raise CompareError(f"一次最多对比 {cmp.MAX_REPORTS} 份报告，现在选了 {len(ids)} 份。")
+    reports = []
+    for report_id in ids:
+        report = get_report(_index(), report_id) if is_report_id(report_id) else None
+        if report is None:
+            raise CompareError(f"没有编号为“{report_id[:40]}”的报告。")
+        reports.append(report)
+    return key, reports
+
+
+def compare_columns(key: str, reports: list[ReportView]) -> list[CompareColumn]:
+    columns = []
+    for report in reports:
+        sections = [section for section in report.sections if section.key == key]
+        units = []
+        for position, section in enumerate(sections):
+            if position:  # a second section under the same key starts with its heading
+                units.append(cmp.Unit(section.heading, cmp.key_of(section.heading), heading=True))
+            units += cmp.section_units(section.text, section.subsections)
+        columns.append(CompareColumn(
+            report=report,
+            title=display_title(report.title, report.issuer, report.year),
+            region=region_path(report.region),
+            heading=sections[0].heading if sections else "",
+            url=report_url(report.report_id, key=key),
+            has_section=bool(sections),
+            units=units,
+        ))
+    return columns
+
+
+def _compare_query(key: str, report_ids) -> str:
+    return urlencode([("section", key)] + [("r", report_id) for report_id in report_ids])
+
+
+def compare_url(key: str, report_ids) -> str:
+    return f"{url_for('web.compare_page')}?{_compare_query(key, report_ids)}"
+
+
+@bp.route("/compare")
+def compare_page():
+    try:
+        key, reports = _compare_args(request.args)
+    except CompareError as error:
+        return error_page(400, str(error))
+    columns = compare_columns(key, reports)
+    rows = cmp.compare_columns([column.units for column in columns])
+    query = _compare_query(key, [report.report_id for report in reports])
+    return render_template(
+        "compare.html",
+        key=key,
+        label=SECTION_LABELS[key],
+        columns=columns,
+        rows=rows,
+        pair=len(columns) == 2,
+        csv_url=f"{url_for('web.compare_csv')}?{query}",
+        section_urls=[(other, label, compare_url(other, [report.report_id for report in reports]))
+                      for other, label in SECTION_LABELS.items()],
+    )
+
+
+@bp.route("/compare.csv")
+def compare_csv():
+    try:
+        key, reports = _compare_args(request.args)
+    except CompareError as error:
+        return error_page(400, str(error))
+    columns = compare_columns(key, reports)
+    rows = cmp.compare_columns([column.units for column in columns])
+    header = ["row", "shared"] + [
+        f"{column.report.report_id} {column.report.issuer or column.title} {column.report.year or ''}".strip()
+        for column in columns]
+    body = cmp.to_csv(header, (
+        [number, max(row.shared or [0])] + ["\n".join(unit.text for unit in cell) for cell in row.cells]
+        for number, row in enumerate(rows, start=1)))
+    return _download(body, "text/csv", f"gongkai-compare-{key}.csv")
+
+
+# --- Export --------------------------------------------------------------------------------------
+
+def _download(body: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype, content_type=f"{mimetype}; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def export_rows(state: SearchState, limit: int = cmp.EXPORT_MAX_ROWS) -> tuple[list[dict], int]:
+    """Return (rows of every page of a search, up to `limit`; the result set's total)."""
+    time_limit = current_app.config["SEARCH_TIME_LIMIT"]
+    rows: list[dict] = []
+    page_number = 1
+    total = 0
+    while len(rows) < limit and page_number <= MAX_PAGE:
+        page_state = replace(state, page=page_number, size=MAX_PAGE_SIZE)
+        result = search(_index(), replace(page_state.to_request(time_limit), with_facets=False))
+        total = result.total
+        for hit in result.hits:
+            url = url_for("web.report_page", report_id=hit.report_id, _external=True) + f"#sec-{hit.position}"
+            rows.append(cmp.export_row(hit, url))
+        if page_number >= result.pages or not result.hits:
+            break
+        page_number += 1
+    return rows[:limit], total
+
+
+def _export_state():
+    try:
+        return state_from_args(request.args), None
+    except QueryError as error:
+        return None, error_page(400, str(error))
+
+
+@bp.route("/export.csv")
+def export_csv():
+    """All pages of a search (same parameters as the search page) as CSV, at most EXPORT_MAX_ROWS rows."""
+    state, error = _export_state()
+    if error:
+        return error
+    rows, _ = export_rows(state)
+    body = cmp.to_csv(list(cmp.EXPORT_COLUMNS), ([row[name] for name in cmp.EXPORT_COLUMNS] for row in rows))
+    return _download(body, "text/csv", "gongkai-export.csv")
+
+
+@bp.route("/export.jsonl")
+def export_jsonl():
+    """All pages of a search as JSON Lines (one object per hit), at most EXPORT_MAX_ROWS rows."""
+    state, error = _export_state()
+    if error:
+        return error
+    rows, _ = export_rows(state)
+    return _download(cmp.to_jsonl(rows), "application/x-ndjson", "gongkai-export.jsonl")
 
 
 # --- Wiring --------------------------------------------------------------------------------------

@@ -108,10 +108,11 @@ class Report:
     preamble: str
     sections: list[Section]
     warnings: list[str]
+    tables: dict | None = None  # statistics tables and checks (indexer.tables), None if not read
 
     def to_dict(self) -> dict:
         """Return the JSON shape of `gongkai inspect --json` (DESIGN.md)."""
-        return {
+        result = {
             "path": self.path,
             "sha256": self.sha256,
             "title": self.title,
@@ -124,3 +125,6 @@ class Report:
             "sections": [section.to_dict() for section in self.sections],
             "warnings": list(self.warnings),
         }
+        if self.tables is not None:
+            result["tables"] = self.tables
+        return result

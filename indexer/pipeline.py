@@ -10,6 +10,7 @@ from indexer.models import Report
 from indexer.reading import read_file
 from indexer.script import detect_script
 from indexer.sections import split_report
+from indexer.tables import extract_tables
 
 # Sections every report in the 2019 template has; a missing one is worth a warning.
 TEMPLATE_2019_KEYS = ("overview", "proactive", "applications", "review_litigation", "problems")
@@ -40,4 +41,5 @@ def parse_report(path: str | Path) -> Report:
         preamble=split.preamble,
         sections=split.sections,
         warnings=warnings,
+        tables=extract_tables(split.sections, metadata.year),
     )
