@@ -181,7 +181,7 @@ def _visible(text: str) -> str:
     return re.sub(r"\s", "", "".join(lines))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(st.lists(st.one_of(st.sampled_from(_LINE_POOL), st.text(max_size=30)), max_size=40))
 def test_split_keeps_every_character_in_order(lines):
     text = "\n".join(lines)
@@ -207,16 +207,19 @@ def _corpus_lines():
 _CORPUS_LINES = _corpus_lines()
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(st.lists(st.sampled_from(_CORPUS_LINES), min_size=1, max_size=80))
 def test_cleaning_then_splitting_real_lines_keeps_every_non_furniture_character(lines):
     from indexer.cleaning import clean
 
     text = "\n".join(lines)
     cleaned = clean(text)
-    # Cleaning only removes whole lines, and says which.
-    kept = [line for line in text.split("\n") if line not in cleaned.removed]
-    assert _visible("\n".join(kept)) == _visible(cleaned.text)
+    # Cleaning only removes whole lines, and says which: what is left is the input, in order, minus
+    # exactly the removed lines' characters.
+    left, removed = _visible(cleaned.text), sum(len(_visible(line)) for line in cleaned.removed)
+    assert len(left) + removed == len(_visible(text))
+    remaining = iter(_visible(text))
+    assert all(char in remaining for char in left)
     result = split_report(cleaned.text)
     parts = [result.preamble]
     for section in result.sections:
