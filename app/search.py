@@ -28,10 +28,11 @@ from indexer.analysis import bigram_tokens, word_tokens
 from indexer.sections import SECTION_LABELS, SECTION_ORDER
 from indexer.store import IndexMissing, current_generation, current_marker
 
-__all__ = ["FacetValue", "Hit", "IndexMissing", "QueryError", "ReportLink", "ReportView", "SearchIndex",
-           "SearchPage", "SearchRequest", "corpus_stats", "get_report", "is_report_id", "open_index",
-           "other_years", "search"]
+__all__ = ["CONSISTENCY_LABELS", "KEY_FIGURES", "FacetValue", "Hit", "IndexMissing", "QueryError", "ReportLink",
+           "ReportView", "SearchIndex", "SearchPage", "SearchRequest", "corpus_stats", "figures_of", "get_report",
+           "is_report_id", "open_index", "other_years", "report_stats", "search"]
 
+CONSISTENCY_LABELS = {"failed": "数据不一致", "ok": "数据一致", "none": "无统计表"}
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 1000
 DEFAULT_TIME_LIMIT = 5.0  # seconds a single query may take before partial results are returned
@@ -50,6 +51,7 @@ class SearchRequest:
     regions: tuple[str, ...] = ()
     years: tuple[tuple[int, int], ...] = ()  # inclusive ranges; one year is (y, y)
     sections: tuple[str, ...] = ()
+    consistency: tuple[str, ...] = ()  # "failed", "ok", "none" (indexer.schema.CONSISTENCY_VALUES)
     group_by_report: bool = False
     sort: str = "relevance"  # or "year"
     page: int = 1
@@ -112,6 +114,7 @@ class SearchPage:
     partial: bool = False  # the time limit cut the search short
     grouped: bool = False
     sections_total: int = 0  # matching sections (total counts reports when grouped)
+    consistency: list[FacetValue] = field(default_factory=list)  # reports by 勾稽关系 result (not in JSON)
 
     def to_dict(self) -> dict:
         """Return the JSON shape of `gongkai search --json` and GET /api/search (DESIGN.md)."""
@@ -153,7 +156,7 @@ class _FacetArrays:
         self.live[live_ids] = True
         self.codes: dict[str, np.ndarray] = {}
         self.values: dict[str, list] = {}
-        for name in (*f.FACET_FIELDS, f.REPORT_ID):
+        for name in (*f.FACET_FIELDS, f.CONSISTENCY, f.REPORT_ID):
             lookup: dict = {}
             codes = np.fromiter(
                 (lookup.setdefault(value, len(lookup)) for value in _column_values(reader, name, count)),
@@ -632,6 +635,9 @@ def _validate(request: SearchRequest) -> None:
         raise QueryError(f"页码应在 1 到 {MAX_PAGE} 之间。")
     if not 1 <= request.page_size <= MAX_PAGE_SIZE:
         raise QueryError(f"每页条数应在 1 到 {MAX_PAGE_SIZE} 之间。")
+    for value in request.consistency:
+        if value not in f.CONSISTENCY_VALUES:
+            raise QueryError(f"数据一致性只能是 {'、'.join(f.CONSISTENCY_VALUES)}，而不是“{value}”。")
     for key in request.sections:
         if key not in SECTION_LABELS:
             raise QueryError(f"没有这个章节：{key}。可选：{'、'.join(SECTION_LABELS)}。")
@@ -670,6 +676,11 @@ def _filter_masks(arrays: _FacetArrays, request: SearchRequest) -> dict[str, np.
         wanted = [arrays.code_of(f.SECTION, key) for key in request.sections]
         codes = [code for code in wanted if code is not None]
         masks[f.SECTION] = np.isin(arrays.codes[f.SECTION], codes) if codes else np.zeros_like(arrays.live)
+    if request.consistency:
+        wanted = [arrays.code_of(f.CONSISTENCY, value) for value in request.consistency]
+        codes = [code for code in wanted if code is not None]
+        masks[f.CONSISTENCY] = (np.isin(arrays.codes[f.CONSISTENCY], codes) if codes
+                                else np.zeros_like(arrays.live))
     return masks
 
 
@@ -696,6 +707,24 @@ def _facet_values(arrays: _FacetArrays, name: str, mask: np.ndarray) -> list[Fac
         values.sort(key=lambda item: SECTION_ORDER.get(item.value, 99))
     else:
         values.sort(key=lambda item: (-item.count, item.value))
+    return values
+
+
+def _report_facet(arrays: _FacetArrays, name: str, mask: np.ndarray) -> list[FacetValue]:
+    """Return a facet counted in reports (not sections): each report counts once per value."""
+    if not mask.any():
+        return []
+    pairs = np.unique(np.stack([arrays.codes[name][mask], arrays.codes[f.REPORT_ID][mask]]), axis=1)
+    counts = np.bincount(pairs[0], minlength=len(arrays.values[name]))
+    values = []
+    for code in np.nonzero(counts)[0]:
+        value = arrays.values[name][code]
+        if value in (None, ""):
+            continue
+        values.append(FacetValue(value=value, count=int(counts[code]),
+                                 label=CONSISTENCY_LABELS.get(value, str(value))))
+    values.sort(key=lambda item: f.CONSISTENCY_VALUES.index(item.value)
+                if item.value in f.CONSISTENCY_VALUES else 99)
     return values
 
 
@@ -761,6 +790,9 @@ def search(index: SearchIndex, request: SearchRequest) -> SearchPage:
             # A facet's own selection does not narrow its counts (other years stay visible);
             # region levels drill down: a province narrows the city counts, not the province counts.
             facets[name] = _facet_values(arrays, name, _combine(matched, masks, skip=name))
+        consistency = _report_facet(arrays, f.CONSISTENCY, _combine(matched, masks, skip=f.CONSISTENCY))
+    else:
+        consistency = []
 
     report_codes = arrays.codes[f.REPORT_ID]
     sections_total = int(selected.sum())
@@ -793,6 +825,7 @@ def search(index: SearchIndex, request: SearchRequest) -> SearchPage:
         partial=partial,
         grouped=request.group_by_report,
         sections_total=sections_total,
+        consistency=consistency,
     )
     if not partial:
         index.remember(cache_key, page)
@@ -832,6 +865,8 @@ class ReportView:
     preamble: str
     warnings: list[str]
     sections: list[ReportSection]
+    tables: dict | None = None  # statistics tables and checks (indexer.tables); None if not stored
+    consistency: str = "none"
 
     def to_dict(self) -> dict:
         """Return the JSON shape of GET /api/reports/<id>."""
@@ -847,6 +882,8 @@ class ReportView:
             "preamble": self.preamble,
             "sections": [section.to_dict() for section in self.sections],
             "warnings": self.warnings,
+            "tables": self.tables,
+            "consistency": self.consistency,
         }
 
 
@@ -901,6 +938,8 @@ def get_report(index: SearchIndex, report_id: str) -> ReportView | None:
         preamble=first.get(f.PREAMBLE, "") or "",
         warnings=json.loads(first.get(f.WARNINGS) or "[]"),
         sections=sections,
+        tables=json.loads(first[f.TABLES]) if first.get(f.TABLES) else None,
+        consistency=first.get(f.CONSISTENCY) or "none",
     )
 
 
@@ -945,3 +984,157 @@ def corpus_stats(index: SearchIndex) -> dict:
         values.sort(key=(lambda item: -item[0]) if name == f.YEAR else (lambda item: (-item[1], item[0])))
         stats["by_" + name] = values
     return stats
+
+
+# --- Statistics (tables 3 and 4 across reports) ---------------------------------------------------
+
+DENIED_REASONS = (
+    ("state_secret", "属于国家秘密"),
+    ("prohibited_by_law", "法律行政法规禁止公开"),
+    ("security_stability", "危及“三安全一稳定”"),
+    ("third_party", "保护第三方合法权益"),
+    ("internal_affairs", "三类内部事务信息"),
+    ("process_info", "四类过程性信息"),
+    ("enforcement_file", "行政执法案卷"),
+    ("inquiry", "行政查询事项"),
+)
+# (key, Chinese label) of the figures /stats, /stats.csv and /api/stats show, in column order.
+KEY_FIGURES = (
+    ("applications", "收到申请"),
+    ("granted", "予以公开"),
+    ("partly_granted", "部分公开"),
+    ("denied", "不予公开"),
+    *((f"denied_{name}", f"不予公开：{label}") for name, label in DENIED_REASONS),
+    ("cannot_provide", "无法提供"),
+    ("not_processed", "不予处理"),
+    ("other", "其他处理"),
+    ("handled", "办理总计"),
+    ("review", "行政复议"),
+    ("review_corrected", "复议纠正"),
+    ("litigation", "行政诉讼"),
+    ("litigation_corrected", "诉讼纠正"),
+)
+FIGURE_LABELS = dict(KEY_FIGURES)
+# The outcome breakdown charted on /stats.
+OUTCOME_FIGURES = ("granted", "partly_granted", "denied", "cannot_provide", "not_processed", "other")
+
+
+def _add(values) -> int | float | None:
+    numbers = [value for value in values if isinstance(value, (int, float))]
+    if not numbers:
+        return None
+    total = sum(numbers)
+    return round(total, 6) if isinstance(total, float) else total
+
+
+def figures_of(tables: dict | None) -> dict:
+    """Return the key figures of a report's tables (None where the report does not state one)."""
+    tables = tables or {}
+    table3 = tables.get("table3") or {}
+    table4 = tables.get("table4") or {}
+
+    def cell(name: str):
+        return table3.get(f"applications.{name}.total")
+
+    def group(prefix: str):
+        start = f"applications.{prefix}."
+        return _add(value for key, value in table3.items() if key.startswith(start) and key.endswith(".total"))
+
+    figures = {
+        "applications": cell("new"),
+        "granted": cell("outcome.granted"),
+        "partly_granted": cell("outcome.partly_granted"),
+        "denied": group("outcome.denied"),
+        **{f"denied_{name}": cell(f"outcome.denied.{name}") for name, _ in DENIED_REASONS},
+        "cannot_provide": group("outcome.cannot_provide"),
+        "not_processed": group("outcome.not_processed"),
+        "other": group("outcome.other"),
+        "handled": cell("outcome.total"),
+        "review": table4.get("review.total"),
+        "review_corrected": table4.get("review.corrected"),
+        "litigation": _add([table4.get("litigation.direct.total"), table4.get("litigation.after_review.total")]),
+        "litigation_corrected": _add([table4.get("litigation.direct.corrected"),
+                                      table4.get("litigation.after_review.corrected")]),
+    }
+    return {key: figures[key] for key, _ in KEY_FIGURES}
+
+
+def _first_docs(arrays: _FacetArrays) -> np.ndarray:
+    """Return, per report code, the docnum of its first section (-1 if none is live); cached."""
+    first = getattr(arrays, "_first_docs", None)
+    if first is None:
+        first = np.full(len(arrays.values[f.REPORT_ID]), -1, dtype=np.int64)
+        docs = np.nonzero(arrays.live & (arrays.position == 0))[0]
+        first[arrays.codes[f.REPORT_ID][docs]] = docs
+        arrays._first_docs = first
+    return first
+
+
+def _stats_row(searcher, arrays: _FacetArrays, code: int, docnum: int) -> dict:
+    cache = arrays.__dict__.setdefault("_stats_rows", {})
+    row = cache.get(code)
+    if row is None:
+        stored = searcher.stored_fields(docnum)
+        tables = json.loads(stored[f.TABLES]) if stored.get(f.TABLES) else None
+        row = {
+            "report_id": stored.get(f.REPORT_ID, ""),
+            "title": stored.get(f.TITLE, ""),
+            "issuer": stored.get(f.ISSUER, ""),
+            "region": {level: stored.get(level) or None for level in f.REGION_LEVELS},
+            "year": stored.get(f.YEAR) or None,
+            "consistency": stored.get(f.CONSISTENCY) or "none",
+            "has_tables": bool(tables and (tables.get("table3") or tables.get("table4"))),
+            "figures": figures_of(tables),
+        }
+        cache[code] = row
+    return row
+
+
+def report_stats(index: SearchIndex, request: SearchRequest) -> dict:
+    """Return the key figures of every report a search selects, their totals and chart series.
+
+    Shape (also GET /api/stats): {"reports", "reports_with_tables", "figures": [{"key", "label"}],
+    "totals": {key: number}, "rows": [{"report_id", "title", "issuer", "region", "year",
+    "consistency", "has_tables", "figures": {key: number or null}}], "by_year": [{"year",
+    "reports", "applications"}], "outcomes": [{"key", "label", "value"}], "top_issuers":
+    [{"issuer", "applications"}]}. Rows come in index order (newest year first); callers sort.
+    """
+    _validate(request)
+    parsed = parse_query(request.query)
+    searcher = index.searcher()
+    engine = index.engine(searcher)
+    arrays = engine.facets
+    if parsed.is_empty:
+        matched = arrays.live.copy()
+    else:
+        deadline = time.monotonic() + request.time_limit if request.time_limit else None
+        matched = evaluate(engine, parsed, deadline)[0].mask
+    selected = _combine(matched, _filter_masks(arrays, request))
+    codes = np.unique(arrays.codes[f.REPORT_ID][selected])
+    first = _first_docs(arrays)
+    rows = [_stats_row(searcher, arrays, int(code), int(first[code])) for code in codes.tolist()
+            if first[code] >= 0]
+    rows.sort(key=lambda row: (-(row["year"] or 0), row["issuer"], row["report_id"]))
+    totals = {key: _add(row["figures"][key] for row in rows) for key, _ in KEY_FIGURES}
+    by_year: dict[int, dict] = {}
+    for row in rows:
+        if row["year"] and row["has_tables"]:
+            entry = by_year.setdefault(row["year"], {"year": row["year"], "reports": 0, "applications": 0})
+            entry["reports"] += 1
+            entry["applications"] += row["figures"]["applications"] or 0
+    issuers: dict[str, int] = {}
+    for row in rows:
+        value = row["figures"]["applications"]
+        if row["issuer"] and value:
+            issuers[row["issuer"]] = issuers.get(row["issuer"], 0) + value
+    top = sorted(issuers.items(), key=lambda item: (-item[1], item[0]))[:10]
+    return {
+        "reports": len(rows),
+        "reports_with_tables": sum(row["has_tables"] for row in rows),
+        "figures": [{"key": key, "label": label} for key, label in KEY_FIGURES],
+        "totals": totals,
+        "rows": rows,
+        "by_year": [by_year[year] for year in sorted(by_year)],
+        "outcomes": [{"key": key, "label": FIGURE_LABELS[key], "value": totals[key] or 0} for key in OUTCOME_FIGURES],
+        "top_issuers": [{"issuer": issuer, "applications": value} for issuer, value in top],
+    }

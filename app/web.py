@@ -15,12 +15,15 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request, send_file, url_for
 from markupsafe import Markup, escape
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from app import compare as cmp
 from app.query import MAX_QUERY_LENGTH, QueryError, parse_query
 from app.search import (
+    CONSISTENCY_LABELS,
     DEFAULT_TIME_LIMIT,
+    KEY_FIGURES,
     MAX_PAGE,
     MAX_PAGE_SIZE,
     ReportView,
@@ -31,6 +34,7 @@ from app.search import (
     get_report,
     is_report_id,
     other_years,
+    report_stats,
     search,
 )
 from indexer.script import to_simplified, to_traditional
@@ -77,6 +81,7 @@ class SearchState:
     regions: tuple[str, ...] = ()
     years: tuple[str, ...] = ()  # as written in the URL: "2019" or "2019-2021"
     sections: tuple[str, ...] = ()
+    consistency: tuple[str, ...] = ()  # "failed", "ok", "none"
     sort: str = "relevance"
     group: bool = False
     page: int = 1
@@ -84,7 +89,7 @@ class SearchState:
 
     @property
     def has_filters(self) -> bool:
-        return bool(self.regions or self.years or self.sections)
+        return bool(self.regions or self.years or self.sections or self.consistency)
 
     def to_request(self, time_limit: float = DEFAULT_TIME_LIMIT) -> SearchRequest:
         return SearchRequest(
@@ -92,6 +97,7 @@ class SearchState:
             regions=self.regions,
             years=tuple(_year_range(value) for value in self.years),
             sections=self.sections,
+            consistency=self.consistency,
             group_by_report=self.group,
             sort=self.sort,
             page=self.page,
@@ -104,6 +110,7 @@ class SearchState:
         pairs += [("region", value) for value in self.regions]
         pairs += [("year", value) for value in self.years]
         pairs += [("section", value) for value in self.sections]
+        pairs += [("consistency", value) for value in self.consistency]
         if self.sort != "relevance":
             pairs.append(("sort", self.sort))
         if self.group:
@@ -183,6 +190,11 @@ def state_from_args(args) -> SearchState:
             raise QueryError(f"没有“{value}”这个章节。可选：{'、'.join(SECTION_LABELS)}。")
         if key not in sections:
             sections.append(key)
+    consistency = _list_arg(args, "consistency", "数据一致性")
+    for value in consistency:
+        if value not in CONSISTENCY_LABELS:
+            raise QueryError(f"consistency 参数只能是 failed（数据不一致）、ok（数据一致）或 none（无统计表），"
+                             f"而不是“{value[:40]}”。")
     sort = (args.get("sort") or "relevance").strip()
     if sort not in ("relevance", "year"):
         raise QueryError("排序方式只能是 relevance（相关度）或 year（年份）。")
@@ -192,7 +204,7 @@ def state_from_args(args) -> SearchState:
     page = _int_arg(args, "page", 1, 1, MAX_PAGE, "页码")
     size = _int_arg(args, "size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE, "每页条数")
     return SearchState(q=query, regions=tuple(regions), years=tuple(years), sections=tuple(sections),
-                       sort=sort, group=group == "report", page=page, size=size)
+                       consistency=tuple(consistency), sort=sort, group=group == "report", page=page, size=size)
 
 
 def request_from_args(args, time_limit: float = DEFAULT_TIME_LIMIT) -> SearchRequest:
@@ -226,10 +238,10 @@ class Chip:
 
 
 def _facet_group(state: SearchState, page: SearchPage, name: str, title: str, selected_field: str,
-                 selected: tuple[str, ...]) -> FacetGroup | None:
+                 selected: tuple[str, ...], values=None) -> FacetGroup | None:
     choices = []
     listed = set()
-    for facet_value in page.facets.get(name, []):
+    for facet_value in page.facets.get(name, []) if values is None else values:
         value = str(facet_value.value)
         listed.add(value)
         choices.append(FacetChoice(value, facet_value.label or value, facet_value.count, value in selected,
@@ -237,7 +249,7 @@ def _facet_group(state: SearchState, page: SearchPage, name: str, title: str, se
     # A selected value the other filters leave empty still shows, so it can be removed here too.
     missing = [value for value in selected if value not in listed and _belongs(name, value)]
     for value in missing:
-        label = SECTION_LABELS.get(value, value) if name == "section" else value
+        label = SECTION_LABELS.get(value, value) if name == "section" else CONSISTENCY_LABELS.get(value, value)
         choices.insert(0, FacetChoice(value, label, 0, True, state.toggle(selected_field, value)))
     if not choices:
         return None
@@ -250,6 +262,8 @@ def _belongs(name: str, value: str) -> bool:
     """Tell whether a selected value is one of this facet's own (a region's level is unknown here)."""
     if name == "year":
         return bool(re.fullmatch(r"\d{4}", value))
+    if name == "consistency":
+        return value in CONSISTENCY_LABELS
     return name == "section"
 
 
@@ -268,6 +282,8 @@ def facet_groups(state: SearchState, page: SearchPage) -> tuple[list[FacetGroup]
     others = [group for group in (
         _facet_group(state, page, "year", "年份", "years", state.years),
         _facet_group(state, page, "section", "章节", "sections", state.sections),
+        _facet_group(state, page, "consistency", "数据一致性（报告数）", "consistency", state.consistency,
+                     values=page.consistency),
     ) if group]
     return regions, others
 
@@ -278,6 +294,8 @@ def chips(state: SearchState) -> list[Chip]:
     result += [Chip(f"年份：{value.replace('-', '–')}", state.toggle("years", value)) for value in state.years]
     result += [Chip(f"章节：{SECTION_LABELS.get(value, value)}", state.toggle("sections", value))
                for value in state.sections]
+    result += [Chip(CONSISTENCY_LABELS.get(value, value), state.toggle("consistency", value))
+               for value in state.consistency]
     return result
 
 
@@ -442,7 +460,7 @@ def search_page():
         other_groups=other_groups,
         chips=chips(state),
         suggestions=suggestions,
-        clear_url=state.url(regions=(), years=(), sections=(), page=1),
+        clear_url=state.url(regions=(), years=(), sections=(), consistency=(), page=1),
         pagination=pagination(state, result),
         sort_links={
             "relevance": state.url(sort="relevance", page=1),
@@ -558,6 +576,7 @@ def report_page(report_id: str):
         unmarked_url=url_for("web.report_page", report_id=report.report_id,
                              **({"script": script} if script != own else {})),
         search_url=SearchState(q=query).url() if query else None,
+        tables=tables_view(report.tables),
         all_years=all_years,
         warnings=[warning_in_chinese(warning) for warning in report.warnings],
     )
@@ -599,6 +618,149 @@ def _compare_links(report: ReportView, years_by_key: dict[str, list]) -> tuple[d
             if ids:
                 by_towns[key] = compare_url(key, [report.report_id] + ids)
     return by_years, by_towns
+
+
+# --- Statistics tables on the report page ----------------------------------------------------------
+
+TABLE3_COLUMN_LABELS = {"natural_person": "自然人", "commercial": "商业企业", "research": "科研机构",
+                        "social_welfare": "社会公益组织", "legal_services": "法律服务机构", "other_org": "其他",
+                        "total": "总计"}
+TABLE3_ROW_LABELS = {
+    "new": "一、本年新收政府信息公开申请数量",
+    "carried_over": "二、上年结转政府信息公开申请数量",
+    "outcome.granted": "三、本年度办理结果 （一）予以公开",
+    "outcome.partly_granted": "（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
+    "outcome.denied.state_secret": "（三）不予公开 1.属于国家秘密",
+    "outcome.denied.prohibited_by_law": "2.其他法律行政法规禁止公开",
+    "outcome.denied.security_stability": "3.危及“三安全一稳定”",
+    "outcome.denied.third_party": "4.保护第三方合法权益",
+    "outcome.denied.internal_affairs": "5.属于三类内部事务信息",
+    "outcome.denied.process_info": "6.属于四类过程性信息",
+    "outcome.denied.enforcement_file": "7.属于行政执法案卷",
+    "outcome.denied.inquiry": "8.属于行政查询事项",
+    "outcome.cannot_provide.not_held": "（四）无法提供 1.本机关不掌握相关政府信息",
+    "outcome.cannot_provide.needs_creation": "2.没有现成信息需要另行制作",
+    "outcome.cannot_provide.unclear": "3.补正后申请内容仍不明确",
+    "outcome.not_processed.petition": "（五）不予处理 1.信访举报投诉类申请",
+    "outcome.not_processed.duplicate": "2.重复申请",
+    "outcome.not_processed.publication": "3.要求提供公开出版物",
+    "outcome.not_processed.mass_repeated": "4.无正当理由大量反复申请",
+    "outcome.not_processed.confirmation": "5.要求行政机关确认或重新出具已获取信息",
+    "outcome.other": "（六）其他处理",
+    "outcome.other.no_correction": "（六）其他处理 1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+    "outcome.other.unpaid_fees": "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
+    "outcome.other.other": "3.其他",
+    "outcome.total": "（七）总计",
+    "carried_forward": "四、结转下年度继续办理",
+}
+TABLE2_ROW_LABELS = {"rules": "规章", "normative_documents": "规范性文件", "licensing": "行政许可",
+                     "other_services": "其他对外管理服务事项", "penalty": "行政处罚", "enforcement": "行政强制",
+                     "fees": "行政事业性收费", "procurement": "政府集中采购"}
+TABLE2_COLUMN_LABELS = {"issued": "本年制发件数", "repealed": "本年废止件数", "in_force": "现行有效件数",
+                        "new_made": "本年新制作数量", "new_published": "本年新公开数量",
+                        "total_published": "对外公开总数量", "previous_items": "上一年项目数量",
+                        "change": "本年增/减", "decisions": "处理决定数量", "amount": "金额（万元）",
+                        "items": "采购项目数量"}
+TABLE4_ROW_LABELS = {"review": "行政复议", "litigation.direct": "行政诉讼：未经复议直接起诉",
+                     "litigation.after_review": "行政诉讼：复议后起诉"}
+TABLE4_COLUMN_LABELS = {"upheld": "结果维持", "corrected": "结果纠正", "other": "其他结果", "pending": "尚未审结",
+                        "total": "总计"}
+_TABLE4_ROWS = tuple(TABLE4_ROW_LABELS)
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def _table3_row_names(table3: dict) -> list[str]:
+    rows: list[str] = []
+    for key in table3:
+        row = key[len("applications."):].rsplit(".", 1)[0]
+        if row not in rows:
+            rows.append(row)
+    return rows
+
+
+def _check_cells(rule: str, table3: dict) -> set[str]:
+    """Return the cell names a check adds up (so a failed one can be highlighted)."""
+    rows3 = _table3_row_names(table3)
+    if rule.startswith("applications.balance."):
+        column = rule.rsplit(".", 1)[1]
+        return {f"applications.{row}.{column}" for row in ("new", "carried_over", "outcome.total", "carried_forward")}
+    if rule.startswith("applications.outcome_sum."):
+        column = rule.rsplit(".", 1)[1]
+        return {f"applications.{row}.{column}" for row in rows3 if row.startswith("outcome.")}
+    if rule.startswith("applications.row_total."):
+        row = rule[len("applications.row_total."):]
+        return {f"applications.{row}.{column}" for column in TABLE3_COLUMN_LABELS}
+    for row in _TABLE4_ROWS:
+        if rule == f"{row}.total":
+            return {f"{row}.{column}" for column in TABLE4_COLUMN_LABELS}
+    return set()
+
+
+def check_in_chinese(rule: str) -> str:
+    """Return what a 勾稽关系 check requires, in Chinese."""
+    if rule.startswith("applications.balance."):
+        column = TABLE3_COLUMN_LABELS.get(rule.rsplit(".", 1)[1], rule)
+        return f"“{column}”列：本年新收 + 上年结转 应等于 办理结果总计 + 结转下年度继续办理（第一项加第二项之和，等于第三项加第四项之和）"
+    if rule.startswith("applications.outcome_sum."):
+        column = TABLE3_COLUMN_LABELS.get(rule.rsplit(".", 1)[1], rule)
+        return f"“{column}”列：各项办理结果之和应等于（七）总计"
+    if rule.startswith("applications.row_total."):
+        row = TABLE3_ROW_LABELS.get(rule[len("applications.row_total."):], rule)
+        return f"“{row}”行：各类申请人数量之和应等于总计"
+    for row in _TABLE4_ROWS:
+        if rule == f"{row}.total":
+            return f"“{TABLE4_ROW_LABELS[row]}”：维持、纠正、其他结果与尚未审结之和应等于总计"
+    return rule
+
+
+def tables_view(tables: dict | None) -> dict | None:
+    """Return the report page's statistics tables (rows of display cells) and failed checks, or None."""
+    if not tables or not any(tables.get(name) for name in ("table2", "table3", "table4")):
+        return None
+    table2 = tables.get("table2") or {}
+    table3 = tables.get("table3") or {}
+    table4 = tables.get("table4") or {}
+    failed = [check for check in tables.get("checks") or [] if not check.get("ok")]
+    marked: set[str] = set()
+    for check in failed:
+        marked |= _check_cells(check["rule"], table3)
+
+    def cell(name: str, value) -> dict:
+        return {"text": _cell_text(value), "failed": name in marked, "name": name}
+
+    rows2 = []
+    for key, value in table2.items():
+        parts = key.split(".")
+        if len(parts) != 3:
+            continue
+        rows2.append({"item": TABLE2_ROW_LABELS.get(parts[1], parts[1]),
+                      "column": TABLE2_COLUMN_LABELS.get(parts[2], parts[2]), "cell": cell(key, value)})
+    rows3 = [{"label": TABLE3_ROW_LABELS.get(row, row),
+              "cells": [cell(f"applications.{row}.{column}", table3.get(f"applications.{row}.{column}"))
+                        for column in TABLE3_COLUMN_LABELS]}
+             for row in _table3_row_names(table3)]
+    rows4 = [{"label": label, "cells": [cell(f"{row}.{column}", table4.get(f"{row}.{column}"))
+                                        for column in TABLE4_COLUMN_LABELS]}
+             for row, label in TABLE4_ROW_LABELS.items() if any(key.startswith(row + ".") for key in table4)]
+    return {
+        "table2": rows2,
+        "table3": rows3,
+        "table4": rows4,
+        "table3_columns": list(TABLE3_COLUMN_LABELS.values()),
+        "table4_columns": list(TABLE4_COLUMN_LABELS.values()),
+        "checks": len(tables.get("checks") or []),
+        "failed": [{"rule": check["rule"], "text": check_in_chinese(check["rule"]),
+                    "expected": _cell_text(check.get("expected")), "actual": _cell_text(check.get("actual")),
+                    "detail": check.get("detail", "")} for check in failed],
+        "warnings": [warning for warning in tables.get("warnings") or []],
+    }
 
 
 _WARNINGS_ZH = [
@@ -823,6 +985,107 @@ def export_jsonl():
         return error
     rows, _ = export_rows(state)
     return _download(cmp.to_jsonl(rows), "application/x-ndjson", "gongkai-export.jsonl")
+
+
+# --- Statistics page, CSV and API ----------------------------------------------------------------
+
+STATS_ARGS = ("q", "region", "year", "section", "consistency")
+STATS_SORTS = ("year", "issuer") + tuple(key for key, _ in KEY_FIGURES)
+STATS_CSV_COLUMNS = ("report_id", "title", "issuer", "province", "city", "county", "town", "year", "consistency")
+
+
+def _stats_state(args) -> tuple[SearchState, str]:
+    """Return the filters (as on the search page) and the table sort of a /stats URL."""
+    state = state_from_args(MultiDict([(key, value) for key, value in args.items(multi=True) if key in STATS_ARGS]))
+    sort = (args.get("sort") or "applications").strip()
+    if sort not in STATS_SORTS:
+        raise QueryError(f"排序字段只能是：{'、'.join(STATS_SORTS)}，而不是“{sort[:40]}”。")
+    return state, sort
+
+
+def _stats_query(state: SearchState, **extra) -> str:
+    pairs = [pair for pair in replace(state, page=1, size=DEFAULT_PAGE_SIZE, sort="relevance", group=False).query_pairs()]
+    pairs += [(key, value) for key, value in extra.items() if value]
+    return f"?{urlencode(pairs)}" if pairs else ""
+
+
+def _stats(state: SearchState) -> dict:
+    request_ = replace(state.to_request(current_app.config["SEARCH_TIME_LIMIT"]), page=1, with_facets=False)
+    return report_stats(_index(), request_)
+
+
+def _sorted_rows(rows: list[dict], sort: str) -> list[dict]:
+    if sort == "year":
+        return sorted(rows, key=lambda row: (-(row["year"] or 0), row["issuer"]))
+    if sort == "issuer":
+        return sorted(rows, key=lambda row: (row["issuer"] or "\uffff", -(row["year"] or 0)))
+    return sorted(rows, key=lambda row: (row["figures"][sort] is None, -(row["figures"][sort] or 0),
+                                         -(row["year"] or 0), row["issuer"]))
+
+
+def _script_json(data) -> Markup:
+    """JSON for a <script type="application/json"> block: '<' escaped so '</script>' cannot end it."""
+    text = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+@bp.route("/stats")
+def stats_page():
+    try:
+        state, sort = _stats_state(request.args)
+        stats = _stats(state)
+    except QueryError as error:
+        return error_page(400, str(error))
+    rows = [
+        {**row, "url": report_url(row["report_id"]), "title_shown": display_title(row["title"], row["issuer"], row["year"]),
+         "region_shown": region_path(row["region"])}
+        for row in _sorted_rows(stats["rows"], sort)
+    ]
+    figures = [{"key": key, "label": label, "url": url_for("web.stats_page") + _stats_query(state, sort=key),
+                "current": key == sort} for key, label in KEY_FIGURES]
+    chart_data = {"by_year": stats["by_year"], "outcomes": stats["outcomes"], "top_issuers": stats["top_issuers"]}
+    return render_template(
+        "stats.html",
+        state=state,
+        stats=stats,
+        rows=rows,
+        figures=figures,
+        sort=sort,
+        year_sort_url=url_for("web.stats_page") + _stats_query(state, sort="year"),
+        issuer_sort_url=url_for("web.stats_page") + _stats_query(state, sort="issuer"),
+        chips=chips(state),
+        search_url=state.url(page=1),
+        csv_url=url_for("web.stats_csv") + _stats_query(state),
+        api_url=url_for("web.api_stats") + _stats_query(state),
+        chart_json=_script_json(chart_data),
+        consistency_labels=CONSISTENCY_LABELS,
+    )
+
+
+@bp.route("/api/stats")
+def api_stats():
+    try:
+        state, sort = _stats_state(request.args)
+        stats = _stats(state)
+    except QueryError as error:
+        return json_response({"error": str(error)}, 400)
+    return json_response({**stats, "rows": _sorted_rows(stats["rows"], sort)})
+
+
+@bp.route("/stats.csv")
+def stats_csv():
+    """The key figures of every report the filters select, one row per report (UTF-8 with BOM)."""
+    try:
+        state, sort = _stats_state(request.args)
+        stats = _stats(state)
+    except QueryError as error:
+        return error_page(400, str(error))
+    header = list(STATS_CSV_COLUMNS) + [key for key, _ in KEY_FIGURES]
+    body = cmp.to_csv(header, (
+        [row["report_id"], row["title"], row["issuer"], *(row["region"].get(level) for level in REGION_LEVELS),
+         row["year"], row["consistency"], *(row["figures"][key] for key, _ in KEY_FIGURES)]
+        for row in _sorted_rows(stats["rows"], sort)))
+    return _download(body, "text/csv", "gongkai-stats.csv")
 
 
 # --- Wiring --------------------------------------------------------------------------------------

@@ -127,6 +127,14 @@ def report_documents(report: Report, source: str, sha256: str) -> list[dict]:
             common[level] = value
     if report.year:
         common[f.YEAR] = report.year
+    tables = report.tables or {}
+    checks = tables.get("checks") or []
+    if any(not check.get("ok") for check in checks):
+        common[f.CONSISTENCY] = "failed"
+    elif checks:
+        common[f.CONSISTENCY] = "ok"
+    else:
+        common[f.CONSISTENCY] = "none"
     documents = []
     for position, section in enumerate(report.sections):
         text = section.full_text()
@@ -144,6 +152,8 @@ def report_documents(report: Report, source: str, sha256: str) -> list[dict]:
         if position == 0:
             document[f.PREAMBLE] = report.preamble
             document[f.WARNINGS] = json.dumps(report.warnings, ensure_ascii=False)
+            if report.tables is not None:
+                document[f.TABLES] = json.dumps(report.tables, ensure_ascii=False)
         documents.append(document)
     return documents
 

@@ -13,7 +13,7 @@ from whoosh import fields
 from indexer.analysis import ANALYZER_VERSION, bigram_analyzer, dictionary_fingerprint, word_analyzer
 
 # Bump when fields or their meaning change; ANALYZER_VERSION covers the analyzers.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 META_FILE = "gongkai-index.json"
 
 DOC_ID = "doc_id"  # "<report_id>:<section position>"
@@ -39,6 +39,9 @@ TEXT = "text"  # the section text as written (original script), for display and 
 SUBSECTIONS = "subsections"  # JSON list of {"heading", "text"}
 PREAMBLE = "preamble"  # stored on the first section only
 WARNINGS = "warnings"  # JSON list, stored on the first section only
+TABLES = "tables"  # JSON of the statistics tables and checks (indexer.tables), first section only
+CONSISTENCY = "consistency"  # every section: "failed", "ok" or "none" (no standard tables / no checks)
+CONSISTENCY_VALUES = ("failed", "ok", "none")
 
 REGION_LEVELS = (PROVINCE, CITY, COUNTY, TOWN)
 FACET_FIELDS = (PROVINCE, CITY, COUNTY, TOWN, YEAR, SECTION)
@@ -77,6 +80,8 @@ def build_schema() -> fields.Schema:
             SUBSECTIONS: fields.STORED(),
             PREAMBLE: fields.STORED(),
             WARNINGS: fields.STORED(),
+            TABLES: fields.STORED(),
+            CONSISTENCY: fields.ID(stored=True, sortable=True),
         }
     )
 

@@ -15,6 +15,7 @@ import fcntl
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 CURRENT_FILE = "CURRENT"
@@ -108,6 +109,18 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _flock_soon(handle, attempts: int = 10, pause: float = 0.05) -> None:
+    """Take the lock, retrying briefly: something may be looking at the lock file for a moment."""
+    for attempt in range(attempts):
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError as error:
+            if error.errno not in (errno.EAGAIN, errno.EACCES) or attempt == attempts - 1:
+                raise
+            time.sleep(pause)
+
+
 class RunLock:
     """An exclusive lock on an index folder for one indexing run; the OS releases it if we die."""
 
@@ -119,7 +132,7 @@ class RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(self.path, "a+", encoding="utf-8")
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _flock_soon(handle)
         except OSError as error:
             handle.seek(0)
             holder = handle.read().strip()
@@ -151,17 +164,24 @@ class RunLock:
 
 
 def is_locked(index_dir: str | Path) -> bool:
-    """Tell whether an indexing run is going on in an index folder."""
-    path = Path(index_dir) / LOCK_FILE
-    if not path.exists():
+    """Tell whether an indexing run is going on in an index folder.
+
+    Reads the pid the run wrote into the lock file instead of probing the lock: a probe holds the
+    lock for a moment, and a run starting at that moment would be refused as "already running".
+    """
+    try:
+        holder = (Path(index_dir) / LOCK_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
         return False
-    with open(path, "a+", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return True
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-    return False
+    if not holder.isdigit():
+        return False
+    try:
+        os.kill(int(holder), 0)
+    except ProcessLookupError:
+        return False  # a run that was killed left its pid behind
+    except PermissionError:
+        return True
+    return True
 
 
 def write_last_run(index_dir: str | Path, summary: dict) -> None:

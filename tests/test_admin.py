@@ -334,7 +334,8 @@ def test_reindex_is_refused_while_a_command_line_run_holds_the_lock(client, corp
         assert "索引目录正被另一个索引进程" in text_of(response)
         assert client.get("/admin/status").get_json()["running"] is False
     assert client.post("/admin/reindex", data={"csrf_token": csrf}).status_code == 303
-    assert wait_until_idle(client)["stage"] == "done"
+    state = wait_until_idle(client)
+    assert state["stage"] == "done", state
 
 
 def test_second_reindex_is_refused_while_one_runs_and_progress_is_visible(app, client, corpus_and_index):

@@ -191,3 +191,37 @@ def test_unknown_report_shows_a_chinese_404_page(page, server):
     body = page.locator("body").inner_text()
     assert "Traceback" not in body
     assert re.search(r"[\u4e00-\u9fff]", body)
+
+
+def test_stats_page_draws_its_charts(page, server):
+    from playwright.sync_api import expect
+
+    page_errors = []
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    missing = []
+    page.on("response", lambda response: response.status >= 400 and missing.append(response.url))
+    response = page.goto(server.url + "/stats")
+    assert response.status == 200
+    expect(page.locator("#stats-table tbody tr").first).to_be_visible()
+    for chart in ("chart-years", "chart-outcomes", "chart-issuers"):
+        canvas = page.locator(f"canvas#{chart}")
+        expect(canvas).to_have_attribute("data-rendered", "true")
+        size = canvas.evaluate("c => [c.width, c.height]")
+        assert size[0] > 0 and size[1] > 0, (chart, size)
+        # Something was drawn: not every pixel of the canvas is transparent.
+        painted = canvas.evaluate(
+            "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+            " for (let i = 3; i < d.length; i += 4) { if (d[i]) return true; } return false; }")
+        assert painted, chart
+    assert page.evaluate("typeof window.Chart") == "function"  # served from /static, no CDN
+    screenshot(page, "07-stats")
+
+    # A header link sorts the table by that figure, keeping the charts working.
+    with page.expect_navigation():
+        page.locator('#stats-table th[data-figure="denied"] a').click()
+    assert url_params(page.url).get("sort") == ["denied"]
+    expect(page.locator("canvas#chart-years")).to_have_attribute("data-rendered", "true")
+    assert not page_errors, page_errors
+    # The browser's own favicon request is the only resource allowed to be missing.
+    assert not [url for url in missing if not url.endswith("/favicon.ico")], missing
+    assert not [text for text in page.console_errors if "404" not in text], page.console_errors

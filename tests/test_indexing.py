@@ -255,3 +255,28 @@ def test_search_cli_json_and_errors(sample_index_dir):
     too_long = gongkai("search", "公" * 300, "--index", str(sample_index_dir))
     assert too_long.returncode == 2 and "查询太长" in too_long.stderr
     assert os.environ.get("GONGKAI_NEVER_SET") is None
+
+
+def test_looking_at_the_lock_never_refuses_a_run(tmp_path):
+    # The admin page asks is_locked() every two seconds; that must not make a starting run "busy".
+    from indexer.store import is_locked
+
+    stop = threading.Event()
+    seen = []
+
+    def watch():
+        while not stop.is_set():
+            seen.append(is_locked(tmp_path))
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        for _ in range(200):
+            with RunLock(tmp_path):
+                pass
+    finally:
+        stop.set()
+        watcher.join()
+    assert seen and not is_locked(tmp_path)
+    with RunLock(tmp_path):
+        assert is_locked(tmp_path)
