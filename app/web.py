@@ -39,6 +39,7 @@ from app.search import (
 )
 from indexer.script import to_simplified, to_traditional
 from indexer.sections import SECTION_LABELS
+from indexer.tables import table3_rows
 
 bp = Blueprint("web", __name__)
 
@@ -676,18 +677,9 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def _table3_row_names(table3: dict) -> list[str]:
-    rows: list[str] = []
-    for key in table3:
-        row = key[len("applications."):].rsplit(".", 1)[0]
-        if row not in rows:
-            rows.append(row)
-    return rows
-
-
 def _check_cells(rule: str, table3: dict) -> set[str]:
     """Return the cell names a check adds up (so a failed one can be highlighted)."""
-    rows3 = _table3_row_names(table3)
+    rows3 = table3_rows(table3)
     if rule.startswith("applications.balance."):
         column = rule.rsplit(".", 1)[1]
         return {f"applications.{row}.{column}" for row in ("new", "carried_over", "outcome.total", "carried_forward")}
@@ -745,7 +737,7 @@ def tables_view(tables: dict | None) -> dict | None:
     rows3 = [{"label": TABLE3_ROW_LABELS.get(row, row),
               "cells": [cell(f"applications.{row}.{column}", table3.get(f"applications.{row}.{column}"))
                         for column in TABLE3_COLUMN_LABELS]}
-             for row in _table3_row_names(table3)]
+             for row in table3_rows(table3)]
     rows4 = [{"label": label, "cells": [cell(f"{row}.{column}", table4.get(f"{row}.{column}"))
                                         for column in TABLE4_COLUMN_LABELS]}
              for row, label in TABLE4_ROW_LABELS.items() if any(key.startswith(row + ".") for key in table4)]
@@ -893,14 +885,19 @@ def compare_url(key: str, report_ids) -> str:
     return f"{url_for('web.compare_page')}?{_compare_query(key, report_ids)}"
 
 
+def _comparison(args):
+    """Return (key, reports, columns, aligned rows) of a compare request; raise CompareError."""
+    key, reports = _compare_args(args)
+    columns = compare_columns(key, reports)
+    return key, reports, columns, cmp.compare_columns([column.units for column in columns])
+
+
 @bp.route("/compare")
 def compare_page():
     try:
-        key, reports = _compare_args(request.args)
+        key, reports, columns, rows = _comparison(request.args)
     except CompareError as error:
         return error_page(400, str(error))
-    columns = compare_columns(key, reports)
-    rows = cmp.compare_columns([column.units for column in columns])
     query = _compare_query(key, [report.report_id for report in reports])
     return render_template(
         "compare.html",
@@ -918,11 +915,9 @@ def compare_page():
 @bp.route("/compare.csv")
 def compare_csv():
     try:
-        key, reports = _compare_args(request.args)
+        key, _reports, columns, rows = _comparison(request.args)
     except CompareError as error:
         return error_page(400, str(error))
-    columns = compare_columns(key, reports)
-    rows = cmp.compare_columns([column.units for column in columns])
     header = ["row", "shared"] + [
         f"{column.report.report_id} {column.report.issuer or column.title} {column.report.year or ''}".strip()
         for column in columns]
