@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-
-import html
-import re
 
 from indexer.models import Report
 from indexer.pipeline import parse_report
@@ -148,14 +146,12 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def _parse_years(values: list[str] | None) -> tuple[tuple[int, int], ...]:
-    years = []
-    for value in values or []:
-        match = re.fullmatch(r"\s*(\d{4})\s*(?:[-–~]\s*(\d{4}))?\s*", value)
-        if not match:
-            raise ValueError(f"--year takes a year or a range such as 2019-2021, not {value!r}")
-        low = int(match.group(1))
-        years.append((low, int(match.group(2) or low)))
-    return tuple(years)
+    from app.query import QueryError, parse_year_range
+
+    try:
+        return tuple(parse_year_range(value) for value in values or [])
+    except QueryError as error:
+        raise ValueError(f"--year: {error}") from None
 
 
 def _terminal_snippet(snippet: str, color: bool) -> str:

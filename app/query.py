@@ -94,3 +94,20 @@ def parse_query(raw: str) -> ParsedQuery:
             clauses.append([term])
         pending_or = False
     return ParsedQuery(tuple(tuple(clause) for clause in clauses), tuple(excluded))
+
+
+_YEAR_RANGE = re.compile(r"\s*(\d{4})\s*(?:[-–~至]\s*(\d{4}))?\s*")
+
+
+def parse_year_range(value: str) -> tuple[int, int]:
+    """Return (low, high) of "2019" or "2019-2021"; raise QueryError with a sentence otherwise."""
+    match = _YEAR_RANGE.fullmatch(value)
+    if not match:
+        raise QueryError(f"年份应写成四位数字，如 2019 或 2019-2021，而不是“{value}”。")
+    low = int(match.group(1))
+    high = int(match.group(2) or low)
+    if not (1949 <= low <= 2100 and 1949 <= high <= 2100):
+        raise QueryError(f"年份“{value}”不在 1949 到 2100 之间。")
+    if low > high:
+        raise QueryError(f"年份范围“{value}”的起始年份晚于结束年份。")
+    return low, high

@@ -19,7 +19,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from app import compare as cmp
-from app.query import MAX_QUERY_LENGTH, QueryError, parse_query
+from app.query import MAX_QUERY_LENGTH, QueryError, parse_query, parse_year_range
 from app.search import (
     CONSISTENCY_LABELS,
     DEFAULT_TIME_LIMIT,
@@ -49,7 +49,6 @@ MAX_REGION_LENGTH = 50
 FACET_SHOWN = 10  # facet values listed before the rest fold under 更多
 REGION_LEVELS = ("province", "city", "county", "town")
 REGION_LEVEL_TITLES = {"province": "省份", "city": "市州", "county": "县区", "town": "乡镇街道"}
-_YEAR = re.compile(r"\s*(\d{4})\s*(?:[-–~至]\s*(\d{4}))?\s*")
 _SECTION_BY_LABEL = {label: key for key, label in SECTION_LABELS.items()}
 
 SECURITY_HEADERS = {
@@ -96,7 +95,7 @@ class SearchState:
         return SearchRequest(
             query=self.q,
             regions=self.regions,
-            years=tuple(_year_range(value) for value in self.years),
+            years=tuple(parse_year_range(value) for value in self.years),
             sections=self.sections,
             consistency=self.consistency,
             group_by_report=self.group,
@@ -139,19 +138,6 @@ class SearchState:
         return self.url(**{name: values, "page": 1})
 
 
-def _year_range(value: str) -> tuple[int, int]:
-    match = _YEAR.fullmatch(value)
-    if not match:
-        raise QueryError(f"年份应写成四位数字，如 2019 或 2019-2021，而不是“{value}”。")
-    low = int(match.group(1))
-    high = int(match.group(2) or low)
-    if not (1949 <= low <= 2100 and 1949 <= high <= 2100):
-        raise QueryError(f"年份“{value}”不在 1949 到 2100 之间。")
-    if low > high:
-        raise QueryError(f"年份范围“{value}”的起始年份晚于结束年份。")
-    return low, high
-
-
 def _int_arg(args, name: str, default: int, low: int, high: int, what: str) -> int:
     raw = (args.get(name) or "").strip()
     if not raw:
@@ -183,7 +169,7 @@ def state_from_args(args) -> SearchState:
             raise QueryError(f"地区名称太长：最多 {MAX_REGION_LENGTH} 个字符。")
     years = _list_arg(args, "year", "年份")
     for year in years:
-        _year_range(year)
+        parse_year_range(year)
     sections = []
     for value in _list_arg(args, "section", "章节"):
         key = value if value in SECTION_LABELS else _SECTION_BY_LABEL.get(value)
