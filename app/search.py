@@ -282,6 +282,7 @@ FIELD_WEIGHTS = {f.BODY: 1.0, f.HEADING: f.HEADING_BOOST, f.TITLE: f.TITLE_BOOST
 WORD_TIER = 1000.0  # each term matched as a word outranks any number of bigram-only matches
 POSTINGS_CACHE_SIZE = 4096
 POSITIONS_CACHE_SIZE = 256  # phrase results (one boolean per document each)
+CACHE_MAX_BYTES = 256 * 1024 * 1024  # per cache: common words' posting lists take megabytes
 POSITION_BITS = 24  # positions within one section (a section has far fewer than 16M bigrams)
 
 
@@ -350,13 +351,22 @@ class _Engine:
             self.average_length[name] = float(lengths[live].mean()) if live.any() else 1.0
         self._postings: OrderedDict = OrderedDict()
         self._positions: OrderedDict = OrderedDict()
+        self._bytes: dict[int, int] = {}
         self._lock = threading.Lock()
 
     def _remember(self, cache: OrderedDict, key, value, size: int = POSTINGS_CACHE_SIZE):
+        """Keep value in a cache bounded by entries and by bytes (the oldest entries go first)."""
+        arrays = value if isinstance(value, tuple) else (value,)
+        nbytes = sum(array.nbytes for array in arrays)
         with self._lock:
+            if key in cache:
+                return
             cache[key] = value
-            while len(cache) > size:
-                cache.popitem(last=False)
+            self._bytes[id(cache)] = self._bytes.get(id(cache), 0) + nbytes
+            while len(cache) > size or (self._bytes[id(cache)] > CACHE_MAX_BYTES and len(cache) > 1):
+                _, evicted = cache.popitem(last=False)
+                evicted = evicted if isinstance(evicted, tuple) else (evicted,)
+                self._bytes[id(cache)] -= sum(array.nbytes for array in evicted)
 
     def postings(self, field_name: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """Return (sorted docnums, term frequencies) of a term in a field."""
