@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -37,6 +38,11 @@ def create_app(test_config: dict | None = None, *, settings: dict | None = None)
     )
     if test_config is None:
         app.config.from_prefixed_env("GONGKAI")
+        # from_prefixed_env reads values as JSON: a token "123456" would become an int. Secrets
+        # and paths are kept exactly as given.
+        for name in ("ADMIN_TOKEN", "SECRET_KEY", "INDEX_DIR", "CORPUS_DIR"):
+            if f"GONGKAI_{name}" in os.environ:
+                app.config[name] = os.environ[f"GONGKAI_{name}"]
     else:
         app.config.from_mapping(test_config)
     if settings:
