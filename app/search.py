@@ -638,13 +638,13 @@ def make_snippet(text: str, pattern: re.Pattern | None) -> str:
 
 # --- Search -------------------------------------------------------------------------------------
 
-def _validate(request: SearchRequest) -> None:
+def _validate(request: SearchRequest, max_page_size: int = MAX_PAGE_SIZE) -> None:
     if request.sort not in ("relevance", "year"):
         raise QueryError("排序方式只能是 relevance（相关度）或 year（年份）。")
     if not 1 <= request.page <= MAX_PAGE:
         raise QueryError(f"页码应在 1 到 {MAX_PAGE} 之间。")
-    if not 1 <= request.page_size <= MAX_PAGE_SIZE:
-        raise QueryError(f"每页条数应在 1 到 {MAX_PAGE_SIZE} 之间。")
+    if not 1 <= request.page_size <= max_page_size:
+        raise QueryError(f"每页条数应在 1 到 {max_page_size} 之间。")
     for value in request.consistency:
         if value not in f.CONSISTENCY_VALUES:
             raise QueryError(f"数据一致性只能是 {'、'.join(f.CONSISTENCY_VALUES)}，而不是“{value}”。")
@@ -771,10 +771,10 @@ def _ranked(arrays: _FacetArrays, docnums: np.ndarray, evaluated: _Evaluated | N
     return docnums[np.lexsort(keys)]
 
 
-def search(index: SearchIndex, request: SearchRequest) -> SearchPage:
+def search(index: SearchIndex, request: SearchRequest, *, max_page_size: int = MAX_PAGE_SIZE) -> SearchPage:
     """Run a search and return one page of hits with facet counts over the whole result set."""
     started = time.perf_counter()
-    _validate(request)
+    _validate(request, max_page_size)
     parsed = parse_query(request.query)
     searcher = index.searcher()
     cache_key = (index.version(searcher), request)
@@ -837,7 +837,7 @@ def search(index: SearchIndex, request: SearchRequest) -> SearchPage:
         sections_total=sections_total,
         consistency=consistency,
     )
-    if not partial:
+    if not partial and request.page_size <= MAX_PAGE_SIZE:  # exports are too big to keep
         index.remember(cache_key, page)
     return page
 

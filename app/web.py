@@ -921,39 +921,25 @@ def _download(body: bytes, mimetype: str, filename: str) -> Response:
     return response
 
 
-def export_rows(state: SearchState, limit: int = cmp.EXPORT_MAX_ROWS) -> tuple[list[dict], int]:
-    """Return (rows of every page of a search, up to `limit`; the result set's total)."""
-    time_limit = current_app.config["SEARCH_TIME_LIMIT"]
-    rows: list[dict] = []
-    page_number = 1
-    total = 0
-    while len(rows) < limit and page_number <= MAX_PAGE:
-        page_state = replace(state, page=page_number, size=MAX_PAGE_SIZE)
-        result = search(_index(), replace(page_state.to_request(time_limit), with_facets=False))
-        total = result.total
-        for hit in result.hits:
-            url = url_for("web.report_page", report_id=hit.report_id, _external=True) + f"#sec-{hit.position}"
-            rows.append(cmp.export_row(hit, url))
-        if page_number >= result.pages or not result.hits:
-            break
-        page_number += 1
-    return rows[:limit], total
-
-
-def _export_state():
-    try:
-        return state_from_args(request.args), None
-    except QueryError as error:
-        return None, error_page(400, str(error))
+def export_rows(state: SearchState, limit: int = cmp.EXPORT_MAX_ROWS) -> list[dict]:
+    """Return the rows of a search's whole result set (every page), at most `limit`."""
+    request = replace(state.to_request(current_app.config["SEARCH_TIME_LIMIT"]), page=1, page_size=limit,
+                      with_facets=False)
+    result = search(_index(), request, max_page_size=limit)
+    return [
+        cmp.export_row(hit, url_for("web.report_page", report_id=hit.report_id, _external=True)
+                       + f"#sec-{hit.position}")
+        for hit in result.hits
+    ]
 
 
 @bp.route("/export.csv")
 def export_csv():
     """All pages of a search (same parameters as the search page) as CSV, at most EXPORT_MAX_ROWS rows."""
-    state, error = _export_state()
-    if error:
-        return error
-    rows, _ = export_rows(state)
+    try:
+        rows = export_rows(state_from_args(request.args))
+    except QueryError as error:
+        return error_page(400, str(error))
     body = cmp.to_csv(list(cmp.EXPORT_COLUMNS), ([row[name] for name in cmp.EXPORT_COLUMNS] for row in rows))
     return _download(body, "text/csv", "gongkai-export.csv")
 
@@ -961,10 +947,10 @@ def export_csv():
 @bp.route("/export.jsonl")
 def export_jsonl():
     """All pages of a search as JSON Lines (one object per hit), at most EXPORT_MAX_ROWS rows."""
-    state, error = _export_state()
-    if error:
-        return error
-    rows, _ = export_rows(state)
+    try:
+        rows = export_rows(state_from_args(request.args))
+    except QueryError as error:
+        return error_page(400, str(error))
     return _download(cmp.to_jsonl(rows), "application/x-ndjson", "gongkai-export.jsonl")
 
 
