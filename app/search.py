@@ -170,6 +170,12 @@ class _FacetArrays:
         self.position = np.fromiter(
             (value or 0 for value in _column_values(reader, f.POSITION, count)), dtype=np.int32, count=count
         )
+        self.years = np.array([value or 0 for value in self.values[f.YEAR]], dtype=np.int64)[self.codes[f.YEAR]]
+        # Per report code, the docnum of its first live section (-1 if none): where report fields are.
+        self.first_docs = np.full(len(self.values[f.REPORT_ID]), -1, dtype=np.int64)
+        firsts = np.nonzero(self.live & (self.position == 0))[0]
+        self.first_docs[self.codes[f.REPORT_ID][firsts]] = firsts
+        self.stats_rows: dict[int, dict] = {}  # report code -> key figures, filled on demand
 
     def code_of(self, name: str, value) -> int | None:
         try:
@@ -677,7 +683,7 @@ def _region_masks(arrays: _FacetArrays, regions: tuple[str, ...]) -> dict[str, n
 def _filter_masks(arrays: _FacetArrays, request: SearchRequest) -> dict[str, np.ndarray]:
     masks = _region_masks(arrays, request.regions)
     if request.years:
-        years = np.array([value or 0 for value in arrays.values[f.YEAR]], dtype=np.int64)[arrays.codes[f.YEAR]]
+        years = arrays.years
         mask = np.zeros_like(arrays.live)
         for low, high in request.years:
             mask |= (years >= low) & (years <= high)
@@ -720,12 +726,17 @@ def _facet_values(arrays: _FacetArrays, name: str, mask: np.ndarray) -> list[Fac
     return values
 
 
+def _reports_per_value(arrays: _FacetArrays, name: str, mask: np.ndarray) -> np.ndarray:
+    """Return, per value code of a field, how many distinct reports among the masked sections have it."""
+    pairs = np.unique(np.stack([arrays.codes[name][mask], arrays.codes[f.REPORT_ID][mask]]), axis=1)
+    return np.bincount(pairs[0], minlength=len(arrays.values[name]))
+
+
 def _report_facet(arrays: _FacetArrays, name: str, mask: np.ndarray) -> list[FacetValue]:
     """Return a facet counted in reports (not sections): each report counts once per value."""
     if not mask.any():
         return []
-    pairs = np.unique(np.stack([arrays.codes[name][mask], arrays.codes[f.REPORT_ID][mask]]), axis=1)
-    counts = np.bincount(pairs[0], minlength=len(arrays.values[name]))
+    counts = _reports_per_value(arrays, name, mask)
     values = []
     for code in np.nonzero(counts)[0]:
         value = arrays.values[name][code]
@@ -738,20 +749,31 @@ def _report_facet(arrays: _FacetArrays, name: str, mask: np.ndarray) -> list[Fac
     return values
 
 
+def _report_fields(stored: dict) -> dict:
+    """Return the report-level fields every section document stores, as hits and reports show them."""
+    return {
+        "report_id": stored.get(f.REPORT_ID, ""),
+        "source": stored.get(f.SOURCE, ""),
+        "title": stored.get(f.TITLE, ""),
+        "issuer": stored.get(f.ISSUER, ""),
+        "region": {level: stored.get(level) or None for level in f.REGION_LEVELS},
+        "year": stored.get(f.YEAR) or None,
+    }
+
+
+def _section_text(stored: dict) -> str:
+    """Return a section's whole text: its own text, then its subsections' headings and texts."""
+    subsections = json.loads(stored.get(f.SUBSECTIONS) or "[]")
+    parts = [stored.get(f.TEXT, "") or ""]
+    return "\n".join(parts + [part for sub in subsections for part in (sub["heading"], sub["text"]) if part])
+
+
 def _hit_from(stored: dict, score: float, pattern, with_snippet: bool, other_matches: int = 0) -> Hit:
     key = stored.get(f.SECTION, "other")
-    text = stored.get(f.TEXT, "") or ""
-    subsections = json.loads(stored.get(f.SUBSECTIONS) or "[]")
-    full = "\n".join([text] + [part for sub in subsections for part in (sub["heading"], sub["text"]) if part])
     return Hit(
-        report_id=stored.get(f.REPORT_ID, ""),
-        source=stored.get(f.SOURCE, ""),
-        title=stored.get(f.TITLE, ""),
-        issuer=stored.get(f.ISSUER, ""),
-        region={level: stored.get(level) or None for level in f.REGION_LEVELS},
-        year=stored.get(f.YEAR) or None,
+        **_report_fields(stored),
         section={"key": key, "label": SECTION_LABELS.get(key, key), "heading": stored.get(f.HEADING, "")},
-        snippet=make_snippet(full, pattern) if with_snippet else "",
+        snippet=make_snippet(_section_text(stored), pattern) if with_snippet else "",
         score=float(score),
         position=stored.get(f.POSITION, 0),
         other_matches=other_matches,
@@ -760,7 +782,7 @@ def _hit_from(stored: dict, score: float, pattern, with_snippet: bool, other_mat
 
 def _ranked(arrays: _FacetArrays, docnums: np.ndarray, evaluated: _Evaluated | None, sort: str) -> np.ndarray:
     """Return docnums in result order: relevance (words before bigrams), or year, newest first."""
-    years = np.array([value or 0 for value in arrays.values[f.YEAR]], dtype=np.int64)[arrays.codes[f.YEAR]]
+    years = arrays.years
     keys = [docnums]  # last resort: index order, so pages never overlap
     if evaluated is None:
         keys += [arrays.position[docnums], arrays.codes[f.REPORT_ID][docnums], -years[docnums]]
@@ -937,12 +959,7 @@ def get_report(index: SearchIndex, report_id: str) -> ReportView | None:
         for fields in stored
     ]
     return ReportView(
-        report_id=report_id,
-        source=first.get(f.SOURCE, ""),
-        title=first.get(f.TITLE, ""),
-        issuer=first.get(f.ISSUER, ""),
-        region={level: first.get(level) or None for level in f.REGION_LEVELS},
-        year=first.get(f.YEAR) or None,
+        **{**_report_fields(first), "report_id": report_id},
         published=first.get(f.PUBLISHED) or None,
         script=first.get(f.SCRIPT, "simplified"),
         preamble=first.get(f.PREAMBLE, "") or "",
@@ -986,9 +1003,7 @@ def corpus_stats(index: SearchIndex) -> dict:
     report_codes = arrays.codes[f.REPORT_ID][live]
     stats = {"reports": int(len(np.unique(report_codes))), "sections": int(live.sum())}
     for name in (f.YEAR, f.PROVINCE):
-        codes = arrays.codes[name][live]
-        pairs = np.unique(np.stack([codes, report_codes]), axis=1)
-        counts = np.bincount(pairs[0], minlength=len(arrays.values[name]))
+        counts = _reports_per_value(arrays, name, live)
         values = [(arrays.values[name][code], int(count)) for code, count in enumerate(counts)
                   if count and arrays.values[name][code] not in (None, "", 0)]
         values.sort(key=(lambda item: -item[0]) if name == f.YEAR else (lambda item: (-item[1], item[0])))
@@ -1069,29 +1084,15 @@ def figures_of(tables: dict | None) -> dict:
     return {key: figures[key] for key, _ in KEY_FIGURES}
 
 
-def _first_docs(arrays: _FacetArrays) -> np.ndarray:
-    """Return, per report code, the docnum of its first section (-1 if none is live); cached."""
-    first = getattr(arrays, "_first_docs", None)
-    if first is None:
-        first = np.full(len(arrays.values[f.REPORT_ID]), -1, dtype=np.int64)
-        docs = np.nonzero(arrays.live & (arrays.position == 0))[0]
-        first[arrays.codes[f.REPORT_ID][docs]] = docs
-        arrays._first_docs = first
-    return first
-
-
 def _stats_row(searcher, arrays: _FacetArrays, code: int, docnum: int) -> dict:
-    cache = arrays.__dict__.setdefault("_stats_rows", {})
+    cache = arrays.stats_rows
     row = cache.get(code)
     if row is None:
         stored = searcher.stored_fields(docnum)
         tables = json.loads(stored[f.TABLES]) if stored.get(f.TABLES) else None
+        fields = _report_fields(stored)
         row = {
-            "report_id": stored.get(f.REPORT_ID, ""),
-            "title": stored.get(f.TITLE, ""),
-            "issuer": stored.get(f.ISSUER, ""),
-            "region": {level: stored.get(level) or None for level in f.REGION_LEVELS},
-            "year": stored.get(f.YEAR) or None,
+            **{name: fields[name] for name in ("report_id", "title", "issuer", "region", "year")},
             "consistency": stored.get(f.CONSISTENCY) or "none",
             "has_tables": bool(tables and (tables.get("table3") or tables.get("table4"))),
             "figures": figures_of(tables),
@@ -1121,7 +1122,7 @@ def report_stats(index: SearchIndex, request: SearchRequest) -> dict:
         matched = evaluate(engine, parsed, deadline)[0].mask
     selected = _combine(matched, _filter_masks(arrays, request))
     codes = np.unique(arrays.codes[f.REPORT_ID][selected])
-    first = _first_docs(arrays)
+    first = arrays.first_docs
     rows = [_stats_row(searcher, arrays, int(code), int(first[code])) for code in codes.tolist()
             if first[code] >= 0]
     rows.sort(key=lambda row: (-(row["year"] or 0), row["issuer"], row["report_id"]))
