@@ -183,13 +183,6 @@ class ChineseWordTokenizer(_ListTokenizer):
         return word_tokens(value)
 
 
-class ChineseQueryWordTokenizer(_ListTokenizer):
-    """jieba words of a query: the precise segmentation only, no sub-words."""
-
-    def produce(self, value):
-        return word_tokens(value, subwords=False)
-
-
 class BigramTokenizer(_ListTokenizer):
     """Overlapping Chinese character bigrams of text in either script."""
 

@@ -23,7 +23,7 @@ from whoosh import index as whoosh_index
 from indexer import schema as f
 from indexer.models import Report
 from indexer.pipeline import parse_report
-from indexer.reading import ReadError
+from indexer.reading import SUPPORTED_SUFFIXES, ReadError
 from indexer.store import (
     RunLock,
     current_generation,
@@ -33,7 +33,7 @@ from indexer.store import (
     write_last_run,
 )
 
-REPORT_SUFFIXES = (".txt", ".html", ".htm")
+REPORT_SUFFIXES = tuple(SUPPORTED_SUFFIXES)  # the types read_file reads
 # Below this many files a single process is faster than forking workers.
 PARALLEL_MIN_FILES = 200
 WRITER_MEMORY_MB = 256
@@ -169,6 +169,18 @@ def _parse_file(item: tuple[str, str, str]) -> tuple[str, list[dict] | None, str
     return source, report_documents(report, source, sha256), None
 
 
+def _add_file(writer, item: tuple[str, str, str], added: list, failed: list) -> int:
+    """Parse one file and add its sections to writer; record it in added or failed; return the count."""
+    source, documents, reason = _parse_file(item)
+    if documents is None:
+        failed.append((source, reason))
+        return 0
+    for document in documents:
+        writer.add_document(**document)
+    added.append(source)
+    return len(documents)
+
+
 def _die_with_parent(parent_pid: int) -> None:
     """Ask Linux to kill this worker when its parent dies (kill -9 of a run leaves no orphans)."""
     try:
@@ -203,15 +215,9 @@ def _build_segment(ix, items, limitmb, connection, parent_pid, lock_fd) -> None:
         added, failed, sections, segments = [], [], 0, []
         in_segment = 0
         for item in items:
-            source, documents, reason = _parse_file(item)
-            if documents is None:
-                failed.append((source, reason))
-            else:
-                for document in documents:
-                    writer.add_document(**document)
-                added.append(source)
-                sections += len(documents)
-                in_segment += 1
+            written = _add_file(writer, item, added, failed)
+            sections += written
+            in_segment += 1 if written else 0
             if in_segment >= SEGMENT_REPORTS:
                 # Whoosh sorts a segment's postings as Python tuples: cost grows faster than the
                 # segment, so many moderate segments are much cheaper than one huge one.
@@ -243,7 +249,7 @@ def _split_by_size(files: list[CorpusFile], parts: int) -> list[list[CorpusFile]
     return [chunk for chunk in chunks if chunk]
 
 
-def _write_in_parallel(ix, writer, todo: list[CorpusFile], workers: int, report: Reporter | None,
+def _write_in_parallel(ix, todo: list[CorpusFile], workers: int, report: Reporter | None,
                        lock_fd: int | None = None):
     """Write todo files as one segment per worker; return (added, failed, sections, segments)."""
     import multiprocessing.connection
@@ -353,7 +359,7 @@ def index_corpus(
             summary.note = "the index was built by another version of gongkai: rebuilt"
         summary.rebuilt = ix is None
         if not files:
-            summary.note = f"no report files (.txt, .html, .htm) in {corpus_dir}: index left as it was"
+            summary.note = f"no report files ({', '.join(REPORT_SUFFIXES)}) in {corpus_dir}: index left as it was"
             summary.seconds = time.monotonic() - started
             return summary
         indexed = indexed_sources(ix) if ix is not None else {}
@@ -371,32 +377,23 @@ def index_corpus(
             for source in removed:
                 writer.delete_by_term(f.SOURCE, source)
             if len(todo) >= PARALLEL_MIN_FILES and workers > 1:
-                added, failed, sections, segments = _write_in_parallel(ix, writer, todo, workers, report,
-                                                                       lock.fileno())
-                for source in added:
-                    if source in indexed:
-                        writer.delete_by_term(f.SOURCE, source)
+                added, failed, sections, segments = _write_in_parallel(ix, todo, workers, report, lock.fileno())
             else:
                 added, failed, sections, segments = [], [], 0, []
                 if report:
                     report("index", 0, len(todo))
                 for done, file in enumerate(todo, start=1):
-                    source, documents, reason = _parse_file((file.source, str(file.path), file.sha256))
-                    if documents is None:
-                        failed.append((source, reason))
-                    else:
-                        if source in indexed:
-                            writer.delete_by_term(f.SOURCE, source)
-                        for document in documents:
-                            writer.add_document(**document)
-                        added.append(source)
-                        sections += len(documents)
+                    sections += _add_file(writer, (file.source, str(file.path), file.sha256), added, failed)
                     if report:
                         report("index", done, len(todo))
+            # Old versions of changed files go; the writer's deletions never touch what it just added.
+            for source in added:
+                if source in indexed:
+                    writer.delete_by_term(f.SOURCE, source)
             summary.failed = failed
             summary.added = [source for source in added if source not in indexed]
             summary.updated = [source for source in added if source in indexed]
-            if failed and not added and not summary.unchanged:
+            if summary.read_nothing:
                 writer.cancel()
                 for segment in segments:
                     _remove_segment_files(ix, segment)

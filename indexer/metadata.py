@@ -10,15 +10,14 @@ from indexer.gazetteer import find as find_division
 from indexer.gazetteer import resolve_region
 from indexer.models import Metadata
 from indexer.script import to_simplified
+from indexer.sections import strip_line
 
 FIRST_REPORT_YEAR = 2008  # the regulation took effect on 2008-05-01
 
 _TITLE_WORDS = re.compile(r"年度报告|年报|工作报告")
-_MARKDOWN_HEADING = re.compile(r"^#{1,6}\s*")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _CHINESE_DIGITS = str.maketrans("〇零○Ｏ一二三四五六七八九", "0000123456789")
 _CHINESE_YEAR = re.compile(r"[二][〇零○Ｏ一二三四五六七八九]{3}(?=\s*年)")
-_DATE = re.compile(r"((?:19|20)\d{2})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?")
 _DATE_LINE = re.compile(r"^[（(]?\s*((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*[)）]?$")
 _PERIOD_START = re.compile(r"((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日?\s*(?:起\s*)?(?:至|到|—|-|～|~)")
 # Suffixes that make a name a government body rather than a place.
@@ -40,7 +39,7 @@ def _normalise_digits(text: str) -> str:
 
 
 def _lines(text: str) -> list[str]:
-    return [_MARKDOWN_HEADING.sub("", line.strip()).strip() for line in text.split("\n") if line.strip()]
+    return [strip_line(line) for line in text.split("\n") if line.strip()]
 
 
 def find_title(lines: list[str]) -> tuple[str | None, int]:

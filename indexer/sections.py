@@ -109,7 +109,7 @@ class _Candidate:
     number: str | None
 
 
-def _strip_line(line: str) -> str:
+def strip_line(line: str) -> str:
     """Return the line without surrounding whitespace and Markdown heading marks."""
     return _MARKDOWN_HEADING.sub("", line.strip()).strip()
 
@@ -151,8 +151,8 @@ def _looks_like_table_row(line: str) -> bool:
 
 def _top_candidate(lines: list[str], simplified: list[str], index: int) -> _Candidate | None:
     """Return a top-level heading candidate starting at line index, if the line can be one."""
-    line = _strip_line(lines[index])
-    simple = _strip_line(simplified[index])
+    line = strip_line(lines[index])
+    simple = strip_line(simplified[index])
     if not line or _looks_like_table_row(line) or _TABLE_CAPTION.match(simple):
         return None
     end = index + 1
@@ -163,7 +163,7 @@ def _top_candidate(lines: list[str], simplified: list[str], index: int) -> _Cand
         # lines ("…存在的主要问题及改进" then "情况"): join the short continuation.
         following = _next_nonblank(lines, end)
         if following is not None:
-            continuation = _strip_line(simplified[following])
+            continuation = strip_line(simplified[following])
             if continuation and len(continuation) <= 30 and not _TOP_MARKER.match(continuation) \
                     and not _SUB_MARKER.match(continuation) and not _looks_like_table_row(continuation):
                 joined = body + continuation
@@ -172,7 +172,7 @@ def _top_candidate(lines: list[str], simplified: list[str], index: int) -> _Cand
                     and classify_heading(joined)[1] > classify_heading(body)[1]
                 )
                 if needs_join:
-                    line = line + _strip_line(lines[following])
+                    line = line + strip_line(lines[following])
                     simple = simple + continuation
                     body = joined
                     end = following + 1
@@ -276,7 +276,7 @@ def _build_section(key: str, heading: str, body: list[tuple[str, str]]) -> Secti
     current_lines: list[str] = []
     expected = 1
     for line, simple in body:
-        stripped, simple_stripped = _strip_line(line), _strip_line(simple)
+        stripped, simple_stripped = strip_line(line), strip_line(simple)
         if not stripped:
             continue
         split = _subsection_heading(stripped, simple_stripped, expected)
@@ -321,10 +321,10 @@ def split_report(text: str) -> SplitResult:
             index += 1
     chosen = _choose(candidates, lines)
     if not chosen:
-        body = "\n".join(_strip_line(line) for line in lines if line.strip())
+        body = "\n".join(strip_line(line) for line in lines if line.strip())
         section = Section(key="other", label=SECTION_LABELS["other"], heading="", text=body)
         return SplitResult("", [section], ["no recognisable section headings: the whole report is one section"])
-    preamble = "\n".join(_strip_line(line) for line in lines[: chosen[0].start] if line.strip())
+    preamble = "\n".join(strip_line(line) for line in lines[: chosen[0].start] if line.strip())
     sections = []
     for position, candidate in enumerate(chosen):
         stop = chosen[position + 1].start if position + 1 < len(chosen) else len(lines)
