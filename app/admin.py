@@ -130,7 +130,7 @@ def login():
     # A new CSRF token for the signed-in session: a token seen before sign-in is not valid after it.
     session.clear()
     session["admin"] = True
-    session[CSRF_FIELD] = secrets.token_urlsafe(32)
+    csrf_token()  # the session was just cleared: this makes a fresh token
     return redirect(url_for("admin.index"), code=303)
 
 

@@ -164,7 +164,6 @@ def format_page(page, color: bool = False) -> str:
     unit = "份报告" if page.grouped else "个章节"
     lines = [f"找到 {page.total} {unit}（第 {page.page}/{page.pages} 页，{page.took_ms:.0f} 毫秒）"
              + ("；超时，结果不完整" if page.partial else "")]
-    first = (page.page - 1) * (len(page.hits) or 1)
     for number, hit in enumerate(page.hits, start=1):
         region = " / ".join(value for value in hit.region.values() if value)
         more = f"（另有 {hit.other_matches} 个章节匹配）" if hit.other_matches else ""
@@ -174,7 +173,6 @@ def format_page(page, color: bool = False) -> str:
         if hit.snippet:
             lines.append("   " + _terminal_snippet(hit.snippet, color))
         lines.append(f"   {hit.source}  [{hit.report_id}]")
-    del first
     names = {"province": "省", "city": "市", "county": "县区", "town": "乡镇", "year": "年份", "section": "章节"}
     facet_lines = []
     for name, values in page.facets.items():

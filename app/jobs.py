@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from indexer.indexing import index_corpus
@@ -40,16 +40,7 @@ class JobState:
     error: str = ""
 
     def to_dict(self) -> dict:
-        return {
-            "running": self.running,
-            "stage": self.stage,
-            "done": self.done,
-            "total": self.total,
-            "started": self.started,
-            "finished": self.finished,
-            "summary": self.summary,
-            "error": self.error,
-        }
+        return asdict(self)
 
 
 class ReindexRunner:
@@ -60,7 +51,6 @@ class ReindexRunner:
         self.index_dir = Path(index_dir)
         self._lock = threading.Lock()
         self._state = JobState()
-        self._thread: threading.Thread | None = None
 
     def state(self) -> JobState:
         """Return a copy of the current state (safe to read while the run goes on)."""
@@ -75,16 +65,8 @@ class ReindexRunner:
             if is_locked(self.index_dir):
                 raise JobRefused("索引目录正被另一个索引进程（例如命令行中的 gongkai index）占用，请稍后再试。")
             self._state = JobState(running=True, stage="starting", started=_now())
-            self._thread = threading.Thread(target=self._run, name="gongkai-reindex", daemon=True)
-            self._thread.start()
+            threading.Thread(target=self._run, name="gongkai-reindex", daemon=True).start()
             return replace(self._state)
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Wait for the running re-index to end; return True if none is running any more."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-        return not self.state().running
 
     def _progress(self, stage: str, done: int, total: int) -> None:
         with self._lock:

@@ -924,7 +924,7 @@ class ReportLink:
     report_id: str
     year: int | None
     title: str
-    has_section: bool = True
+    sections: set[str] = field(default_factory=set)  # the canonical keys the report has
 
 
 def is_report_id(value: str) -> bool:
@@ -970,8 +970,8 @@ def get_report(index: SearchIndex, report_id: str) -> ReportView | None:
     )
 
 
-def other_years(index: SearchIndex, report: ReportView, section_key: str | None = None) -> list[ReportLink]:
-    """Return the same issuer's other reports (same place), by year, and whether they have the section."""
+def other_years(index: SearchIndex, report: ReportView) -> list[ReportLink]:
+    """Return the same issuer's other reports (same place), by year, with the sections each has."""
     if not report.issuer:
         return []
     searcher = index.searcher()
@@ -989,9 +989,8 @@ def other_years(index: SearchIndex, report: ReportView, section_key: str | None 
         if any((fields.get(level) or None) != report.region.get(level) for level in (f.PROVINCE, f.CITY, f.COUNTY)):
             continue  # a same-named body elsewhere (青山区人民政府 in 包头市 and in 武汉市)
         link = links.setdefault(report_id, ReportLink(report_id, fields.get(f.YEAR) or None,
-                                                      fields.get(f.TITLE, ""), has_section=False))
-        if section_key is None or fields.get(f.SECTION) == section_key:
-            link.has_section = True
+                                                      fields.get(f.TITLE, "")))
+        link.sections.add(fields.get(f.SECTION))
     return sorted(links.values(), key=lambda link: (link.year or 0, link.report_id))
 
 

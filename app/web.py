@@ -32,13 +32,13 @@ from app.search import (
     _needle_pattern,
     corpus_stats,
     get_report,
-    is_report_id,
     other_years,
     report_stats,
     search,
 )
 from indexer.script import to_simplified, to_traditional
 from indexer.sections import SECTION_LABELS
+from indexer.schema import REGION_LEVELS
 from indexer.tables import table3_rows
 
 bp = Blueprint("web", __name__)
@@ -47,7 +47,6 @@ DEFAULT_PAGE_SIZE = 10
 MAX_FILTER_VALUES = 20  # repeated values of one parameter
 MAX_REGION_LENGTH = 50
 FACET_SHOWN = 10  # facet values listed before the rest fold under 更多
-REGION_LEVELS = ("province", "city", "county", "town")
 REGION_LEVEL_TITLES = {"province": "省份", "city": "市州", "county": "县区", "town": "乡镇街道"}
 _SECTION_BY_LABEL = {label: key for key, label in SECTION_LABELS.items()}
 
@@ -86,10 +85,6 @@ class SearchState:
     group: bool = False
     page: int = 1
     size: int = DEFAULT_PAGE_SIZE
-
-    @property
-    def has_filters(self) -> bool:
-        return bool(self.regions or self.years or self.sections or self.consistency)
 
     def to_request(self, time_limit: float = DEFAULT_TIME_LIMIT) -> SearchRequest:
         return SearchRequest(
@@ -427,7 +422,8 @@ def search_page():
         return error_page(400, str(error))
     region_groups, other_groups = facet_groups(state, result)
     # Suggestions when nothing matched: each filter removed on its own, then all of them.
-    suggestions = chips(state) if not result.total else []
+    chip_list = chips(state)
+    suggestions = chip_list if not result.total else []
     hits = [
         {
             "hit": hit,
@@ -445,7 +441,7 @@ def search_page():
         hits=hits,
         region_groups=region_groups,
         other_groups=other_groups,
-        chips=chips(state),
+        chips=chip_list,
         suggestions=suggestions,
         clear_url=state.url(regions=(), years=(), sections=(), consistency=(), page=1),
         pagination=pagination(state, result),
@@ -488,7 +484,7 @@ def api_search():
 
 
 def _report_or_404(report_id: str) -> ReportView:
-    report = get_report(_index(), report_id) if is_report_id(report_id) else None
+    report = get_report(_index(), report_id)
     if report is None:
         abort(404)
     return report
@@ -509,6 +505,9 @@ def report_page(report_id: str):
     marker = _Marker(_query_pattern(query), convert)
 
     index = _index()
+    others = other_years(index, report)  # one pass over the issuer's reports for every section
+    links_by_key = {key: [link for link in others if key in link.sections]
+                    for key in dict.fromkeys(section.key for section in report.sections)}
     years_by_key: dict[str, list] = {}
     sections = []
     seen_keys = set()
@@ -517,7 +516,7 @@ def report_page(report_id: str):
             years_by_key[section.key] = [
                 {"year": link.year, "title": link.title,
                  "url": report_url(link.report_id, query, key=section.key)}
-                for link in other_years(index, report, section.key) if link.has_section
+                for link in links_by_key[section.key]
             ]
         sections.append({
             "position": position,
@@ -534,13 +533,13 @@ def report_page(report_id: str):
             "other_years": years_by_key[section.key],
         })
         seen_keys.add(section.key)
-    compare_years, compare_towns = _compare_links(report, years_by_key)
+    compare_years, compare_towns = _compare_links(report, links_by_key)
     for section in sections:
         section["compare_years_url"] = compare_years.get(section["key"])
         section["compare_towns_url"] = compare_towns.get(section["key"])
     all_years = [
         {"year": link.year, "title": link.title, "url": report_url(link.report_id, query)}
-        for link in other_years(index, report)
+        for link in others
     ]
     script_args = {"q": query} if query else {}
     return render_template(
@@ -569,12 +568,12 @@ def report_page(report_id: str):
     )
 
 
-def _compare_links(report: ReportView, years_by_key: dict[str, list]) -> tuple[dict[str, str], dict[str, str]]:
+def _compare_links(report: ReportView, links_by_key: dict[str, list]) -> tuple[dict[str, str], dict[str, str]]:
     """Return per section key the compare URLs: other years of this issuer, other towns of this county."""
     index = _index()
     by_years: dict[str, str] = {}
-    for key in years_by_key:
-        links = [link for link in other_years(index, report, key) if link.has_section]
+    for key, links in links_by_key.items():
+        links = list(links)
         # The nearest years first, so a long series still fits into one comparison.
         links.sort(key=lambda link: (abs((link.year or 0) - (report.year or 0)), link.year or 0))
         chosen = [(link.year, link.report_id) for link in links[:cmp.MAX_REPORTS - 1]]
@@ -600,7 +599,7 @@ def _compare_links(report: ReportView, years_by_key: dict[str, list]) -> tuple[d
             ids = towns.setdefault(hit.section["key"], [])
             if hit.report_id not in ids:
                 ids.append(hit.report_id)
-        for key in years_by_key:
+        for key in links_by_key:
             ids = towns.get(key, [])[:cmp.MAX_REPORTS - 1]
             if ids:
                 by_towns[key] = compare_url(key, [report.report_id] + ids)
@@ -789,7 +788,7 @@ def report_source(report_id: str):
 
 @bp.route("/api/reports/<report_id>")
 def api_report(report_id: str):
-    report = get_report(_index(), report_id) if is_report_id(report_id) else None
+    report = get_report(_index(), report_id)
     if report is None:
         return json_response({"error": f"没有编号为“{report_id}”的报告。"}, 404)
     return json_response(report.to_dict())
@@ -835,7 +834,7 @@ def _compare_args(args) -> tuple[str, list[ReportView]]:
         raise CompareError(f"一次最多对比 {cmp.MAX_REPORTS} 份报告，现在选了 {len(ids)} 份。")
     reports = []
     for report_id in ids:
-        report = get_report(_index(), report_id) if is_report_id(report_id) else None
+        report = get_report(_index(), report_id)
         if report is None:
             raise CompareError(f"没有编号为“{report_id[:40]}”的报告。")
         reports.append(report)
@@ -1086,10 +1085,6 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
-    app.jinja_env.globals["region_levels"] = REGION_LEVELS
-    try:
-        from app import admin
-    except ImportError:
-        admin = None  # the admin arrives separately; the public site works without it
-    if admin is not None:
-        admin.init_app(app)
+    from app import admin
+
+    admin.init_app(app)
