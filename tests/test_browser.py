@@ -7,13 +7,17 @@ a failure that says how to fix it. Screenshots go to tests/screenshots/ (git-ign
 
 from __future__ import annotations
 
+import difflib
+import itertools
 import re
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
+from app.search import get_report
 from indexer.script import to_simplified
+from indexer.sections import SECTION_LABELS
 from serving import running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -225,3 +229,186 @@ def test_stats_page_draws_its_charts(page, server):
     # The browser's own favicon request is the only resource allowed to be missing.
     assert not [url for url in missing if not url.endswith("/favicon.ico")], missing
     assert not [text for text in page.console_errors if "404" not in text], page.console_errors
+
+
+# --- Comparison from the search results ---------------------------------------------------------
+
+# Words of the section headed 存在的主要问题及改进情况 (canonical key "problems") in most sample reports.
+COMPARE_QUERY = "存在的主要问题"
+COMPARE_SECTION = "problems"
+MOJIBAKE = re.compile("[\ufffd]|Ã|Â|â€|å|æ|ç|é|è")
+
+
+def cjk(text: str) -> str:
+    """The text reduced to letters and digits in simplified script: what the comparison compares."""
+    return "".join(char for char in to_simplified(text) if char.isalnum())
+
+
+def problem_hits(page, server, sample_index) -> list[dict]:
+    """Search the way a journalist does; return the hits in the problems section, one per report."""
+    from playwright.sync_api import expect
+
+    page.goto(server.url + "/")
+    page.locator("input#q").fill(COMPARE_QUERY)
+    with page.expect_navigation():
+        page.locator("input#q").press("Enter")
+    assert url_params(page.url).get("q") == [COMPARE_QUERY]
+    expect(page.locator("article.hit").first).to_be_visible()
+    # The compare form offers the section most hits are in, here the problems section.
+    expect(page.locator("form#compare-form select#compare-section")).to_have_value(COMPARE_SECTION)
+    hits, seen = [], set()
+    for hit in page.locator("article.hit").all():
+        if hit.locator(".hit-section").inner_text().strip() != SECTION_LABELS[COMPARE_SECTION]:
+            continue
+        report_id = hit.locator("input.compare-pick").get_attribute("value")
+        if report_id in seen:
+            continue
+        seen.add(report_id)
+        report = get_report(sample_index, report_id)
+        assert report is not None, report_id
+        hits.append({
+            "article": hit,
+            "report_id": report_id,
+            "title": hit.locator("a.hit-title").inner_text().strip(),
+            "year": report.year,
+            "issuer": report.issuer,
+            "sections": [section for section in report.sections if section.key == COMPARE_SECTION],
+        })
+    return hits
+
+
+def section_words(sections) -> str:
+    """A report's sections under one key as the comparison reads them: text, then subsections."""
+    parts = []
+    for position, section in enumerate(sections):
+        if position:
+            parts.append(section.heading)
+        parts.append(section.text)
+        for sub in section.subsections or ():
+            parts += [sub.get("heading") or "", sub.get("text") or ""]
+    return "\n".join(parts)
+
+
+def tick_and_compare(page, chosen: list[dict]) -> None:
+    from playwright.sync_api import expect
+
+    for hit in chosen:
+        box = hit["article"].locator("input.compare-pick")
+        box.check()
+        expect(box).to_be_checked()
+    with page.expect_navigation():
+        page.locator("form#compare-form button.compare-submit").click()
+
+
+def check_compare_page(page, chosen: list[dict]) -> list[str]:
+    """Check what every comparison shows; return each column's text as the table shows it."""
+    from playwright.sync_api import expect
+
+    ids = [hit["report_id"] for hit in chosen]
+    assert urllib.parse.urlsplit(page.url).path == "/compare", page.url
+    assert url_params(page.url) == {"section": [COMPARE_SECTION], "r": ids}, page.url
+
+    label = SECTION_LABELS[COMPARE_SECTION]
+    expect(page.locator("h1.compare-title")).to_have_text(f"章节对比：{label}")
+    assert label in page.title()
+    columns = page.locator("#compare-table thead th.compare-column")
+    expect(columns).to_have_count(len(chosen))
+    assert [column.get_attribute("data-report") for column in columns.all()] == ids
+    for column, hit in zip(columns.all(), chosen):
+        # Each column is headed by the report the journalist ticked: its title, year and heading.
+        expect(column.locator("a.compare-report")).to_have_text(hit["title"])
+        assert column.locator("a.compare-report").get_attribute("href").startswith(f"/reports/{hit['report_id']}")
+        expect(column.locator(".compare-meta")).to_contain_text(f"{hit['year']}年")
+        assert hit["sections"], hit
+        expect(column.locator(".compare-heading")).to_have_text(hit["sections"][0].heading)
+        expect(column.locator(".compare-missing")).to_have_count(0)
+
+    # The reports' own Chinese words, intact: each column holds its section's text, start to end.
+    # (Badges such as 2/3 are the page's, not the report's.)
+    texts = page.locator("#compare-table").evaluate(
+        """(table, count) => Array.from({length: count}, (_, i) =>
+             Array.from(table.querySelectorAll(`tbody tr td:nth-child(${i + 1})`), td => {
+               const own = td.cloneNode(true);
+               own.querySelectorAll('.share-badge').forEach(badge => badge.remove());
+               return own.textContent;
+             }).join('\\n'))""", len(chosen))
+    for text, hit in zip(texts, chosen):
+        assert re.search(r"[\u4e00-\u9fff]{10}", text), text[:200]
+        assert cjk(text) == cjk(section_words(hit["sections"])), (hit["title"], text[:200])
+    body = page.locator("body").inner_text()
+    assert not MOJIBAKE.search(body), MOJIBAKE.search(body)
+    return texts
+
+
+def test_compare_two_reports_from_search_results_shows_a_character_diff(page, server, sample_index):
+    from playwright.sync_api import expect
+
+    hits = problem_hits(page, server, sample_index)
+    # Two years of one issuer, the two whose sections read most alike (by the index): what changed
+    # from one year's wording to the other's.
+    pairs = [(a, b) for a, b in itertools.combinations(hits, 2) if a["issuer"] == b["issuer"]]
+    assert pairs, [(hit["issuer"], hit["year"]) for hit in hits]
+    chosen = list(max(pairs, key=lambda pair: difflib.SequenceMatcher(
+        None, *(cjk(section_words(hit["sections"])) for hit in pair), autojunk=False).ratio()))
+    tick_and_compare(page, chosen)
+    check_compare_page(page, chosen)
+    expect(page.locator("#compare-table")).to_have_class(re.compile(r"\bcompare-pair\b"))
+
+    # Deletions are marked in the left column, insertions in the right, nothing else.
+    table = page.locator("#compare-table tbody")
+    expect(table.locator("td:nth-child(1) del").first).to_be_visible()
+    expect(table.locator("td:nth-child(2) ins").first).to_be_visible()
+    expect(table.locator("td:nth-child(1) ins")).to_have_count(0)
+    expect(table.locator("td:nth-child(2) del")).to_have_count(0)
+    expect(table.locator(".share-badge")).to_have_count(0)
+    # The marks are the difference: in every row, the left text without its deletions and the right
+    # text without its insertions are the same characters.
+    rows = table.locator("tr.compare-row").evaluate_all(
+        """rows => rows.map(row => Array.from(row.cells, cell => {
+             const kept = cell.cloneNode(true);
+             kept.querySelectorAll('ins, del').forEach(mark => mark.remove());
+             return [cell.textContent, kept.textContent];
+           }))""")
+    assert rows
+    for (left, left_kept), (right, right_kept) in rows:
+        assert cjk(left_kept) == cjk(right_kept), (left, right)
+    assert any(cjk(left) != cjk(right) for (left, _), (right, _) in rows)
+    # At least one sentence was reworded, not replaced: its row keeps common words unmarked
+    # between the marks on both sides.
+    assert any(cjk(left_kept) and cjk(left) != cjk(left_kept) and cjk(right) != cjk(right_kept)
+               for (left, left_kept), (right, right_kept) in rows), rows
+    screenshot(page, "08-compare-two")
+    assert not [text for text in page.console_errors if "Content Security Policy" in text], page.console_errors
+
+
+def test_compare_three_reports_from_search_results_shows_shared_passages(page, server, sample_index):
+    from playwright.sync_api import expect
+
+    hits = problem_hits(page, server, sample_index)
+    # Three years of one issuer, as a journalist looking for copied boilerplate would pick.
+    by_issuer: dict[str, list[dict]] = {}
+    for hit in hits:
+        by_issuer.setdefault(hit["issuer"], []).append(hit)
+    chosen = next((group[:3] for group in by_issuer.values() if len(group) >= 3), None)
+    assert chosen, {issuer: [hit["year"] for hit in group] for issuer, group in by_issuer.items()}
+    tick_and_compare(page, chosen)
+    texts = check_compare_page(page, chosen)
+    expect(page.locator("#compare-table")).not_to_have_class(re.compile(r"\bcompare-pair\b"))
+
+    table = page.locator("#compare-table tbody")
+    expect(table.locator("ins, del")).to_have_count(0)
+    badges = table.locator(".share-badge")
+    expect(badges.first).to_be_visible()
+    for badge in badges.all():
+        shared = int(re.fullmatch(r"([23])/3", badge.inner_text().strip()).group(1))
+        # The badge counts the shared passage marked in its own cell.
+        marks = badge.locator("xpath=..").locator("mark.shared")
+        assert max(int(mark.get_attribute("data-shared")) for mark in marks.all()) == shared
+    # Every marked passage really is in that many of the columns.
+    column_keys = [cjk(text) for text in texts]
+    for mark in table.locator("mark.shared").all():
+        key = cjk(mark.inner_text())
+        assert key
+        assert sum(key in column for column in column_keys) == int(mark.get_attribute("data-shared")), key
+    screenshot(page, "09-compare-three")
+    assert not [text for text in page.console_errors if "Content Security Policy" in text], page.console_errors
