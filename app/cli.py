@@ -214,6 +214,52 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def format_similar(result, target: str) -> str:
+    """Return `gongkai similar`'s plain-text listing."""
+    lines = [f"{target}: {result.query_passages} passages compared; {result.total} near-duplicate passages "
+             f"in {result.reports} other reports"]
+    for passage in result.passages:
+        year = f"{passage.year}" if passage.year else "----"
+        lines.append(f"{passage.similarity:6.0%}  {year}  {passage.issuer or passage.title}  "
+                     f"[{passage.section}]  {passage.report_id}")
+        lines.append(f"        {passage.passage}")
+    if result.total > len(result.passages):
+        lines.append(f"... {result.total - len(result.passages)} more (use --limit)")
+    return "\n".join(lines)
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    from app.search import IndexMissing, is_report_id, open_index
+    from app.similar import SimilarError, similar_to_file, similar_to_report
+
+    target = args.target
+    path = Path(target)
+    try:
+        index = open_index(args.index)
+        if path.exists():
+            result = similar_to_file(index, parse_report(path), args.section, args.limit)
+        elif is_report_id(target):
+            result = similar_to_report(index, target, args.section, args.limit)
+            if result is None:
+                print(f"gongkai: no report {target} in {args.index}", file=sys.stderr)
+                return 1
+        else:
+            print(f"gongkai: {target}: neither a report file nor a report id (16 hex digits)", file=sys.stderr)
+            return 2
+    except (SimilarError, ReadError) as error:
+        print(f"gongkai: {error}", file=sys.stderr)
+        return 2
+    except IndexMissing as error:
+        print(f"gongkai: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        json.dump([passage.to_dict() for passage in result.passages], sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(format_similar(result, target))
+    return 0
+
+
 class RequestLog:
     """WSGI middleware: write one line per request (method, path, status, bytes, ms) to a stream."""
 
@@ -375,6 +421,16 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--page-size", type=int, default=10, metavar="N")
     search.add_argument("--json", action="store_true", help="print the JSON of GET /api/search")
     search.set_defaults(handler=cmd_search)
+
+    similar = commands.add_parser("similar", help="list other reports' passages near a report's (copied wording)")
+    similar.add_argument("target", metavar="REPORT_ID_OR_FILE",
+                         help="a report id from the index, or a report file (compared without adding it)")
+    similar.add_argument("--section", metavar="KEY", help="only this canonical section of the report")
+    similar.add_argument("--index", default=DEFAULT_INDEX, metavar="DIR", help=f"index folder (default: {DEFAULT_INDEX}/)")
+    similar.add_argument("--limit", type=int, default=50, metavar="N", help="passages listed (default: 50)")
+    similar.add_argument("--json", action="store_true",
+                         help='print [{"report_id", "source", "section", "similarity", "passage"}], most similar first')
+    similar.set_defaults(handler=cmd_similar)
 
     serve = commands.add_parser("serve", help="serve the search site and JSON API with waitress")
     serve.add_argument("--index", metavar="DIR",

@@ -22,9 +22,11 @@ from pathlib import Path
 import numpy as np
 from whoosh import index as whoosh_index
 
+from app.copies import CopyArrays
 from app.query import ParsedQuery, QueryError, Term, parse_query
 from indexer import schema as f
 from indexer.analysis import bigram_tokens, word_tokens
+from indexer.figures import FIGURE_LABELS, KEY_FIGURES, OUTCOME_FIGURES, add_numbers, figures_of
 from indexer.sections import SECTION_LABELS, SECTION_ORDER
 from indexer.store import IndexMissing, current_generation, current_marker
 
@@ -43,6 +45,8 @@ SNIPPET_FRAGMENT_CHARS = 100
 SNIPPET_MAX_FRAGMENTS = 3
 _SENTENCE_END = "。；！？!?;\n"
 _CACHE_SIZE = 256
+SORTS = ("relevance", "year", "original")
+ORIGINAL_SHARE = 0.5  # "只看原创表述": at least half of the section's text is not found elsewhere
 
 
 @dataclass(frozen=True)
@@ -52,8 +56,9 @@ class SearchRequest:
     years: tuple[tuple[int, int], ...] = ()  # inclusive ranges; one year is (y, y)
     sections: tuple[str, ...] = ()
     consistency: tuple[str, ...] = ()  # "failed", "ok", "none" (indexer.schema.CONSISTENCY_VALUES)
+    original_only: bool = False  # only sections mostly in their own words (originality >= ORIGINAL_SHARE)
     group_by_report: bool = False
-    sort: str = "relevance"  # or "year"
+    sort: str = "relevance"  # or "year", or "original" (most original first)
     page: int = 1
     page_size: int = 10
     with_facets: bool = True
@@ -74,6 +79,7 @@ class Hit:
     score: float
     position: int = 0
     other_matches: int = 0  # with group_by_report: other matching sections of the same report
+    originality: float | None = None  # share of the section's text not in other issuers' reports
 
     def to_dict(self) -> dict:
         data = {
@@ -86,6 +92,7 @@ class Hit:
             "section": self.section,
             "snippet": self.snippet,
             "score": round(self.score, 4),
+            "originality": None if self.originality is None else round(self.originality, 3),
         }
         if self.other_matches:
             data["other_matches"] = self.other_matches
@@ -156,7 +163,7 @@ class _FacetArrays:
         self.live[live_ids] = True
         self.codes: dict[str, np.ndarray] = {}
         self.values: dict[str, list] = {}
-        for name in (*f.FACET_FIELDS, f.CONSISTENCY, f.REPORT_ID):
+        for name in (*f.FACET_FIELDS, f.CONSISTENCY, f.REPORT_ID, f.ISSUER):
             lookup: dict = {}
             codes = np.fromiter(
                 (lookup.setdefault(value, len(lookup)) for value in _column_values(reader, name, count)),
@@ -359,6 +366,16 @@ class _Engine:
         self._positions: OrderedDict = OrderedDict()
         self._bytes: dict[int, int] = {}
         self._lock = threading.Lock()
+        self._copies: CopyArrays | None = None
+
+    @property
+    def copies(self) -> CopyArrays:
+        """The passage fingerprints of this index version, read on first use."""
+        if self._copies is None:
+            with self._lock:
+                if self._copies is None:
+                    self._copies = CopyArrays(self.reader, self.facets)
+        return self._copies
 
     def _remember(self, cache: OrderedDict, key, value, size: int = POSTINGS_CACHE_SIZE):
         """Keep value in a cache bounded by entries and by bytes (the oldest entries go first)."""
@@ -645,8 +662,8 @@ def make_snippet(text: str, pattern: re.Pattern | None) -> str:
 # --- Search -------------------------------------------------------------------------------------
 
 def _validate(request: SearchRequest, max_page_size: int = MAX_PAGE_SIZE) -> None:
-    if request.sort not in ("relevance", "year"):
-        raise QueryError("排序方式只能是 relevance（相关度）或 year（年份）。")
+    if request.sort not in SORTS:
+        raise QueryError("排序方式只能是 relevance（相关度）、year（年份）或 original（原创度）。")
     if not 1 <= request.page <= MAX_PAGE:
         raise QueryError(f"页码应在 1 到 {MAX_PAGE} 之间。")
     if not 1 <= request.page_size <= max_page_size:
@@ -680,8 +697,12 @@ def _region_masks(arrays: _FacetArrays, regions: tuple[str, ...]) -> dict[str, n
     return by_level
 
 
-def _filter_masks(arrays: _FacetArrays, request: SearchRequest) -> dict[str, np.ndarray]:
+def _filter_masks(engine: _Engine, request: SearchRequest) -> dict[str, np.ndarray]:
+    arrays = engine.facets
     masks = _region_masks(arrays, request.regions)
+    if request.original_only:
+        with np.errstate(invalid="ignore"):
+            masks["original"] = engine.copies.originality() >= ORIGINAL_SHARE
     if request.years:
         years = arrays.years
         mask = np.zeros_like(arrays.live)
@@ -768,7 +789,8 @@ def _section_text(stored: dict) -> str:
     return "\n".join(parts + [part for sub in subsections for part in (sub["heading"], sub["text"]) if part])
 
 
-def _hit_from(stored: dict, score: float, pattern, with_snippet: bool, other_matches: int = 0) -> Hit:
+def _hit_from(stored: dict, score: float, pattern, with_snippet: bool, other_matches: int = 0,
+              originality: float | None = None) -> Hit:
     key = stored.get(f.SECTION, "other")
     return Hit(
         **_report_fields(stored),
@@ -777,11 +799,14 @@ def _hit_from(stored: dict, score: float, pattern, with_snippet: bool, other_mat
         score=float(score),
         position=stored.get(f.POSITION, 0),
         other_matches=other_matches,
+        originality=originality,
     )
 
 
-def _ranked(arrays: _FacetArrays, docnums: np.ndarray, evaluated: _Evaluated | None, sort: str) -> np.ndarray:
-    """Return docnums in result order: relevance (words before bigrams), or year, newest first."""
+def _ranked(engine: _Engine, docnums: np.ndarray, evaluated: _Evaluated | None, sort: str) -> np.ndarray:
+    """Return docnums in result order: relevance (words before bigrams), year (newest first), or
+    originality (most original first, sections without measurable text last)."""
+    arrays = engine.facets
     years = arrays.years
     keys = [docnums]  # last resort: index order, so pages never overlap
     if evaluated is None:
@@ -790,6 +815,8 @@ def _ranked(arrays: _FacetArrays, docnums: np.ndarray, evaluated: _Evaluated | N
         keys += [-evaluated.score[docnums], -evaluated.word_terms[docnums]]
         if sort == "year":
             keys.append(-years[docnums])
+    if sort == "original":
+        keys.append(-np.nan_to_num(engine.copies.originality()[docnums], nan=-1.0))
     return docnums[np.lexsort(keys)]
 
 
@@ -813,7 +840,7 @@ def search(index: SearchIndex, request: SearchRequest, *, max_page_size: int = M
     else:
         evaluated, partial = evaluate(engine, parsed, deadline)
         matched = evaluated.mask
-    masks = _filter_masks(arrays, request)
+    masks = _filter_masks(engine, request)
     selected = _combine(matched, masks)
 
     facets: dict[str, list[FacetValue]] = {}
@@ -828,7 +855,7 @@ def search(index: SearchIndex, request: SearchRequest, *, max_page_size: int = M
 
     report_codes = arrays.codes[f.REPORT_ID]
     sections_total = int(selected.sum())
-    ordered = _ranked(arrays, np.nonzero(selected)[0], evaluated, request.sort)
+    ordered = _ranked(engine, np.nonzero(selected)[0], evaluated, request.sort)
     per_report = None
     if request.group_by_report:
         per_report = np.bincount(report_codes[ordered], minlength=len(arrays.values[f.REPORT_ID]))
@@ -840,12 +867,15 @@ def search(index: SearchIndex, request: SearchRequest, *, max_page_size: int = M
     page_docs = ordered[first:first + request.page_size]
 
     pattern = _needle_pattern(parsed) if request.with_snippets else None
+    originality = engine.copies.originality() if len(page_docs) else None
     hits = []
     for docnum in page_docs.tolist():
         stored = searcher.stored_fields(docnum)
         score = float(evaluated.score[docnum]) if evaluated is not None else 0.0
         others = int(per_report[report_codes[docnum]]) - 1 if per_report is not None else 0
-        hits.append(_hit_from(stored, score, pattern, request.with_snippets, others))
+        share = float(originality[docnum])
+        hits.append(_hit_from(stored, score, pattern, request.with_snippets, others,
+                              None if math.isnan(share) else share))
     page = SearchPage(
         query=request.query,
         total=total,
@@ -1012,77 +1042,6 @@ def corpus_stats(index: SearchIndex) -> dict:
 
 # --- Statistics (tables 3 and 4 across reports) ---------------------------------------------------
 
-DENIED_REASONS = (
-    ("state_secret", "属于国家秘密"),
-    ("prohibited_by_law", "法律行政法规禁止公开"),
-    ("security_stability", "危及“三安全一稳定”"),
-    ("third_party", "保护第三方合法权益"),
-    ("internal_affairs", "三类内部事务信息"),
-    ("process_info", "四类过程性信息"),
-    ("enforcement_file", "行政执法案卷"),
-    ("inquiry", "行政查询事项"),
-)
-# (key, Chinese label) of the figures /stats, /stats.csv and /api/stats show, in column order.
-KEY_FIGURES = (
-    ("applications", "收到申请"),
-    ("granted", "予以公开"),
-    ("partly_granted", "部分公开"),
-    ("denied", "不予公开"),
-    *((f"denied_{name}", f"不予公开：{label}") for name, label in DENIED_REASONS),
-    ("cannot_provide", "无法提供"),
-    ("not_processed", "不予处理"),
-    ("other", "其他处理"),
-    ("handled", "办理总计"),
-    ("review", "行政复议"),
-    ("review_corrected", "复议纠正"),
-    ("litigation", "行政诉讼"),
-    ("litigation_corrected", "诉讼纠正"),
-)
-FIGURE_LABELS = dict(KEY_FIGURES)
-# The outcome breakdown charted on /stats.
-OUTCOME_FIGURES = ("granted", "partly_granted", "denied", "cannot_provide", "not_processed", "other")
-
-
-def _add(values) -> int | float | None:
-    numbers = [value for value in values if isinstance(value, (int, float))]
-    if not numbers:
-        return None
-    total = sum(numbers)
-    return round(total, 6) if isinstance(total, float) else total
-
-
-def figures_of(tables: dict | None) -> dict:
-    """Return the key figures of a report's tables (None where the report does not state one)."""
-    tables = tables or {}
-    table3 = tables.get("table3") or {}
-    table4 = tables.get("table4") or {}
-
-    def cell(name: str):
-        return table3.get(f"applications.{name}.total")
-
-    def group(prefix: str):
-        start = f"applications.{prefix}."
-        return _add(value for key, value in table3.items() if key.startswith(start) and key.endswith(".total"))
-
-    figures = {
-        "applications": cell("new"),
-        "granted": cell("outcome.granted"),
-        "partly_granted": cell("outcome.partly_granted"),
-        "denied": group("outcome.denied"),
-        **{f"denied_{name}": cell(f"outcome.denied.{name}") for name, _ in DENIED_REASONS},
-        "cannot_provide": group("outcome.cannot_provide"),
-        "not_processed": group("outcome.not_processed"),
-        "other": group("outcome.other"),
-        "handled": cell("outcome.total"),
-        "review": table4.get("review.total"),
-        "review_corrected": table4.get("review.corrected"),
-        "litigation": _add([table4.get("litigation.direct.total"), table4.get("litigation.after_review.total")]),
-        "litigation_corrected": _add([table4.get("litigation.direct.corrected"),
-                                      table4.get("litigation.after_review.corrected")]),
-    }
-    return {key: figures[key] for key, _ in KEY_FIGURES}
-
-
 def _stats_row(searcher, arrays: _FacetArrays, code: int, docnum: int) -> dict:
     cache = arrays.stats_rows
     row = cache.get(code)
@@ -1119,13 +1078,13 @@ def report_stats(index: SearchIndex, request: SearchRequest) -> dict:
     else:
         deadline = time.monotonic() + request.time_limit if request.time_limit else None
         matched = evaluate(engine, parsed, deadline)[0].mask
-    selected = _combine(matched, _filter_masks(arrays, request))
+    selected = _combine(matched, _filter_masks(engine, request))
     codes = np.unique(arrays.codes[f.REPORT_ID][selected])
     first = arrays.first_docs
     rows = [_stats_row(searcher, arrays, int(code), int(first[code])) for code in codes.tolist()
             if first[code] >= 0]
     rows.sort(key=lambda row: (-(row["year"] or 0), row["issuer"], row["report_id"]))
-    totals = {key: _add(row["figures"][key] for row in rows) for key, _ in KEY_FIGURES}
+    totals = {key: add_numbers(row["figures"][key] for row in rows) for key, _ in KEY_FIGURES}
     by_year: dict[int, dict] = {}
     for row in rows:
         if row["year"] and row["has_tables"]:

@@ -26,6 +26,8 @@ from app.search import (
     KEY_FIGURES,
     MAX_PAGE,
     MAX_PAGE_SIZE,
+    ORIGINAL_SHARE,
+    SORTS,
     ReportView,
     SearchPage,
     SearchRequest,
@@ -36,6 +38,17 @@ from app.search import (
     report_stats,
     search,
 )
+from app.similar import (
+    MAX_SIMILAR_LIMIT,
+    SIMILAR_LIMIT,
+    SimilarError,
+    passage_anchor,
+    report_marks,
+    section_originality,
+    similar_to_report,
+)
+from indexer.fingerprints import THRESHOLD as fingerprint_threshold
+from indexer.fingerprints import paragraphs
 from indexer.script import to_simplified, to_traditional
 from indexer.sections import SECTION_LABELS
 from indexer.schema import REGION_LEVELS
@@ -81,6 +94,7 @@ class SearchState:
     years: tuple[str, ...] = ()  # as written in the URL: "2019" or "2019-2021"
     sections: tuple[str, ...] = ()
     consistency: tuple[str, ...] = ()  # "failed", "ok", "none"
+    original: bool = False  # 只看原创表述
     sort: str = "relevance"
     group: bool = False
     page: int = 1
@@ -93,6 +107,7 @@ class SearchState:
             years=tuple(parse_year_range(value) for value in self.years),
             sections=self.sections,
             consistency=self.consistency,
+            original_only=self.original,
             group_by_report=self.group,
             sort=self.sort,
             page=self.page,
@@ -106,6 +121,8 @@ class SearchState:
         pairs += [("year", value) for value in self.years]
         pairs += [("section", value) for value in self.sections]
         pairs += [("consistency", value) for value in self.consistency]
+        if self.original:
+            pairs.append(("original", "1"))
         if self.sort != "relevance":
             pairs.append(("sort", self.sort))
         if self.group:
@@ -177,16 +194,20 @@ def state_from_args(args) -> SearchState:
         if value not in CONSISTENCY_LABELS:
             raise QueryError(f"consistency 参数只能是 failed（数据不一致）、ok（数据一致）或 none（无统计表），"
                              f"而不是“{value[:40]}”。")
+    original = (args.get("original") or "").strip()
+    if original not in ("", "0", "1"):
+        raise QueryError("original 参数只能是 1（只看原创表述），或者不写。")
     sort = (args.get("sort") or "relevance").strip()
-    if sort not in ("relevance", "year"):
-        raise QueryError("排序方式只能是 relevance（相关度）或 year（年份）。")
+    if sort not in SORTS:
+        raise QueryError("排序方式只能是 relevance（相关度）、year（年份）或 original（原创度）。")
     group = (args.get("group") or "").strip()
     if group not in ("", "report"):
         raise QueryError("group 参数只能是 report（按报告合并），或者不写。")
     page = _int_arg(args, "page", 1, 1, MAX_PAGE, "页码")
     size = _int_arg(args, "size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE, "每页条数")
     return SearchState(q=query, regions=tuple(regions), years=tuple(years), sections=tuple(sections),
-                       consistency=tuple(consistency), sort=sort, group=group == "report", page=page, size=size)
+                       consistency=tuple(consistency), original=original == "1", sort=sort, group=group == "report",
+                       page=page, size=size)
 
 
 def request_from_args(args, time_limit: float = DEFAULT_TIME_LIMIT) -> SearchRequest:
@@ -278,6 +299,8 @@ def chips(state: SearchState) -> list[Chip]:
                for value in state.sections]
     result += [Chip(CONSISTENCY_LABELS.get(value, value), state.toggle("consistency", value))
                for value in state.consistency]
+    if state.original:
+        result.append(Chip("只看原创表述", state.url(original=False, page=1)))
     return result
 
 
@@ -367,7 +390,15 @@ class _Marker:
         return marked
 
     def paragraphs(self, text: str) -> list[Markup]:
-        return [self.line(line) for line in (text or "").split("\n") if line.strip()]
+        return [self.line(line) for line in paragraphs(text)]
+
+    def anchored(self, text: str, position: int, part: int, marks: dict) -> list[dict]:
+        """Return a section part's paragraphs with their ids and copied-wording marks (app.similar)."""
+        result = []
+        for line, paragraph in enumerate(paragraphs(text)):
+            anchor = passage_anchor(position, part, line)
+            result.append({"html": self.line(paragraph), "anchor": anchor, "mark": marks.get(anchor)})
+        return result
 
 
 def _query_pattern(query: str) -> re.Pattern | None:
@@ -443,12 +474,15 @@ def search_page():
         other_groups=other_groups,
         chips=chip_list,
         suggestions=suggestions,
-        clear_url=state.url(regions=(), years=(), sections=(), consistency=(), page=1),
+        clear_url=state.url(regions=(), years=(), sections=(), consistency=(), original=False, page=1),
         pagination=pagination(state, result),
         sort_links={
             "relevance": state.url(sort="relevance", page=1),
             "year": state.url(sort="year", page=1),
+            "original": state.url(sort="original", page=1),
         },
+        original_url=state.url(original=not state.original, page=1),
+        original_share=ORIGINAL_SHARE,
         group_url=state.url(group=not state.group, page=1),
         first_page_url=state.url(page=1),
         export_urls=_export_urls(state),
@@ -506,6 +540,8 @@ def report_page(report_id: str):
 
     index = _index()
     others = other_years(index, report)  # one pass over the issuer's reports for every section
+    marks = _copied_marks(index, report)
+    originality = section_originality(index, report.report_id)
     links_by_key = {key: [link for link in others if key in link.sections]
                     for key in dict.fromkeys(section.key for section in report.sections)}
     years_by_key: dict[str, list] = {}
@@ -525,11 +561,14 @@ def report_page(report_id: str):
             "key_anchor": f"s-{section.key}" if section.key not in seen_keys else None,
             "heading": marker.line(section.heading or section.label),
             "toc_heading": convert(section.heading or section.label),
-            "paragraphs": marker.paragraphs(section.text),
+            "paragraphs": marker.anchored(section.text, position, 0, marks),
             "subsections": [
-                {"heading": marker.line(sub.get("heading", "")), "paragraphs": marker.paragraphs(sub.get("text", ""))}
-                for sub in section.subsections
+                {"heading": marker.line(sub.get("heading", "")),
+                 "paragraphs": marker.anchored(sub.get("text", ""), position, part, marks)}
+                for part, sub in enumerate(section.subsections, start=1)
             ],
+            "originality": originality.get(position),
+            "similar_url": url_for("web.similar_page", report_id=report.report_id, section=section.key),
             "other_years": years_by_key[section.key],
         })
         seen_keys.add(section.key)
@@ -566,6 +605,19 @@ def report_page(report_id: str):
         all_years=all_years,
         warnings=[warning_in_chinese(warning) for warning in report.warnings],
     )
+
+
+def _copied_marks(index, report: ReportView) -> dict[str, dict]:
+    """Return the report page's "此段另见于 N 份报告" marks by paragraph anchor, with their links."""
+    marks = {}
+    for anchor, mark in report_marks(index, report.report_id).items():
+        position = int(anchor[1:].split("-", 1)[0])
+        key = report.sections[position].key if position < len(report.sections) else "other"
+        links = [{**link, "url": report_url(link["report_id"]) + "#" + link["anchor"],
+                  "compare_url": compare_url(key, [report.report_id, link["report_id"]])}
+                 for link in mark.links]
+        marks[anchor] = {"reports": mark.reports, "links": links}
+    return marks
 
 
 def _compare_links(report: ReportView, links_by_key: dict[str, list]) -> tuple[dict[str, str], dict[str, str]]:
@@ -794,6 +846,67 @@ def api_report(report_id: str):
     return json_response(report.to_dict())
 
 
+def _similar_args() -> tuple[str | None, int]:
+    """Return the section key and limit of a similar-passages request; raise SimilarError if bad."""
+    section = (request.args.get("section") or "").strip() or None
+    if section and section not in SECTION_LABELS:
+        section = _SECTION_BY_LABEL.get(section, section)
+    try:
+        limit = _int_arg(request.args, "limit", SIMILAR_LIMIT, 1, MAX_SIMILAR_LIMIT, "条数")
+    except QueryError as error:
+        raise SimilarError(str(error)) from None
+    return section, limit
+
+
+@bp.route("/reports/<report_id>/similar")
+def similar_page(report_id: str):
+    report = _report_or_404(report_id)
+    try:
+        section, limit = _similar_args()
+        result = similar_to_report(_index(), report_id, section, limit)
+    except SimilarError as error:
+        return error_page(400, str(error))
+    if result is None:
+        abort(404)
+    keys = list(dict.fromkeys(part.key for part in report.sections))
+    section_links = [{"key": None, "label": "全部章节", "url": url_for("web.similar_page", report_id=report_id),
+                      "current": section is None}]
+    section_links += [{"key": key, "label": SECTION_LABELS.get(key, key), "current": key == section,
+                       "url": url_for("web.similar_page", report_id=report_id, section=key)} for key in keys]
+    passages = [{
+        "passage": passage,
+        "url": report_url(passage.report_id) + "#" + passage.anchor,
+        "own_url": url_for("web.report_page", report_id=report_id) + "#" + passage_anchor(
+            passage.query_position, passage.query_part, passage.query_line),
+        "own_section": SECTION_LABELS.get(report.sections[passage.query_position].key, ""),
+        "section_label": SECTION_LABELS.get(passage.section, passage.section),
+        "compare_url": compare_url(report.sections[passage.query_position].key, [report_id, passage.report_id]),
+    } for passage in result.passages]
+    more_url = (url_for("web.similar_page", report_id=report_id, limit=min(MAX_SIMILAR_LIMIT, limit * 4),
+                        **({"section": section} if section else {}))
+                if result.total > len(result.passages) and limit < MAX_SIMILAR_LIMIT else None)
+    return render_template("similar.html", report=report, title=_report_title(report, "s", _identity),
+                           result=result, passages=passages, section=section, section_links=section_links,
+                           section_label=SECTION_LABELS.get(section, "") if section else "",
+                           more_url=more_url, threshold=fingerprint_threshold,
+                           api_url=url_for("web.api_similar", report_id=report_id,
+                                           **({"section": section} if section else {}), limit=limit))
+
+
+@bp.route("/api/reports/<report_id>/similar")
+def api_similar(report_id: str):
+    report = get_report(_index(), report_id)
+    if report is None:
+        return json_response({"error": f"没有编号为“{report_id}”的报告。"}, 404)
+    try:
+        section, limit = _similar_args()
+        result = similar_to_report(_index(), report_id, section, limit)
+    except SimilarError as error:
+        return json_response({"error": str(error)}, 400)
+    return json_response({"report_id": report_id, "section": section, "total": result.total,
+                          "reports": result.reports, "passages": [passage.to_dict() for passage in result.passages]})
+
+
 @bp.route("/about")
 def about_page():
     stats = corpus_stats(_index())
@@ -955,7 +1068,7 @@ def export_jsonl():
 
 # --- Statistics page, CSV and API ----------------------------------------------------------------
 
-STATS_ARGS = ("q", "region", "year", "section", "consistency")
+STATS_ARGS = ("q", "region", "year", "section", "consistency", "original")
 STATS_SORTS = ("year", "issuer") + tuple(key for key, _ in KEY_FIGURES)
 STATS_CSV_COLUMNS = ("report_id", "title", "issuer", "province", "city", "county", "town", "year", "consistency")
 

@@ -20,7 +20,9 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
+from indexer import fingerprints
 from indexer import schema as f
+from indexer.figures import figures_of
 from indexer.models import Report
 from indexer.pipeline import parse_report
 from indexer.reading import SUPPORTED_SUFFIXES, ReadError
@@ -137,6 +139,7 @@ def report_documents(report: Report, source: str, sha256: str) -> list[dict]:
     documents = []
     for position, section in enumerate(report.sections):
         text = section.full_text()
+        subsections = [sub.to_dict() for sub in section.subsections]
         document = {
             **common,
             f.DOC_ID: f"{report_id}:{position}",
@@ -146,13 +149,17 @@ def report_documents(report: Report, source: str, sha256: str) -> list[dict]:
             f.BODY: text,
             f.BIGRAMS: f"{section.heading}\n{text}",
             f.TEXT: section.text,
-            f.SUBSECTIONS: json.dumps([sub.to_dict() for sub in section.subsections], ensure_ascii=False),
+            f.SUBSECTIONS: json.dumps(subsections, ensure_ascii=False),
+            f.FINGERPRINTS: fingerprints.encode(fingerprints.section_passages(section.text, subsections)),
         }
         if position == 0:
             document[f.PREAMBLE] = report.preamble
             document[f.WARNINGS] = json.dumps(report.warnings, ensure_ascii=False)
             if report.tables is not None:
                 document[f.TABLES] = json.dumps(report.tables, ensure_ascii=False)
+            for key, value in figures_of(report.tables).items():
+                if isinstance(value, int) and 0 <= value < f.NO_FIGURE:
+                    document[f.FIGURE_FIELDS[key]] = value
         documents.append(document)
     return documents
 

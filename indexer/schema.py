@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from whoosh import fields
+from whoosh import columns, fields
 
+from indexer import fingerprints
 from indexer.analysis import ANALYZER_VERSION, bigram_analyzer, dictionary_fingerprint, word_analyzer
+from indexer.figures import KEY_FIGURES
 
 # Bump when fields or their meaning change; ANALYZER_VERSION covers the analyzers.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 META_FILE = "gongkai-index.json"
 
 DOC_ID = "doc_id"  # "<report_id>:<section position>"
@@ -42,6 +44,11 @@ WARNINGS = "warnings"  # JSON list, stored on the first section only
 TABLES = "tables"  # JSON of the statistics tables and checks (indexer.tables), first section only
 CONSISTENCY = "consistency"  # every section: "failed", "ok" or "none" (no standard tables / no checks)
 CONSISTENCY_VALUES = ("failed", "ok", "none")
+FINGERPRINTS = "fingerprints"  # column: the section's passage MinHash signatures (indexer.fingerprints)
+# Numeric fields of the key figures (indexer.figures), first section only: "figure_applications", ...
+FIGURE_PREFIX = "figure_"
+FIGURE_FIELDS = {key: FIGURE_PREFIX + key for key, _ in KEY_FIGURES}
+NO_FIGURE = 0xFFFFFFFF  # column value of a figure the report does not state (a blank cell is not 0)
 
 REGION_LEVELS = (PROVINCE, CITY, COUNTY, TOWN)
 FACET_FIELDS = (PROVINCE, CITY, COUNTY, TOWN, YEAR, SECTION)
@@ -82,6 +89,9 @@ def build_schema() -> fields.Schema:
             WARNINGS: fields.STORED(),
             TABLES: fields.STORED(),
             CONSISTENCY: fields.ID(stored=True, sortable=True),
+            FINGERPRINTS: fields.COLUMN(columns.VarBytesColumn()),
+            **{name: fields.NUMERIC(int, bits=32, signed=False, stored=True, sortable=True, default=NO_FIGURE)
+               for name in FIGURE_FIELDS.values()},
         }
     )
 
@@ -93,6 +103,7 @@ def current_stamp() -> dict:
         "analyzer_version": ANALYZER_VERSION,
         "analyzer": "indexer.analysis.ChineseWordTokenizer+BigramTokenizer",
         "dictionary": dictionary_fingerprint(),
+        "fingerprints": fingerprints.PARAMETERS,
     }
 
 
@@ -116,7 +127,7 @@ def stamp_mismatch(index_dir: Path) -> str | None:
     if stamp is None:
         return "it has no gongkai version stamp"
     expected = current_stamp()
-    for key in ("schema_version", "analyzer_version", "dictionary"):
+    for key in ("schema_version", "analyzer_version", "dictionary", "fingerprints"):
         if stamp.get(key) != expected[key]:
             return f"its {key.replace('_', ' ')} is {stamp.get(key)!r}, this gongkai needs {expected[key]!r}"
     return None

@@ -244,7 +244,9 @@ def test_search_cli_json_and_errors(sample_index_dir):
     assert set(page) == {"query", "total", "page", "pages", "hits", "facets"}
     assert set(page["facets"]) == {"province", "city", "county", "town", "year", "section"}
     hit = page["hits"][0]
-    assert set(hit) == {"report_id", "source", "title", "issuer", "region", "year", "section", "snippet", "score"}
+    assert set(hit) == {"report_id", "source", "title", "issuer", "region", "year", "section", "snippet", "score",
+                        "originality"}
+    assert all(h["originality"] is None or 0 <= h["originality"] <= 1 for h in page["hits"])
     assert hit["region"]["province"] == "福建省" and hit["section"]["key"] == "problems"
     assert "<mark>政务公开</mark>" in hit["snippet"]
     human = gongkai("search", "政务公开", "--index", str(sample_index_dir), "--group", "report")
