@@ -57,10 +57,19 @@ counted as 0 and the detail says so.
 Reading: each section is turned into a stream of cells (one per line; tab-, ``|``- and
 Markdown-separated lines are split, keeping blank cells in place). A normalised label (simplified
 script, no spaces or punctuation) selects a template row; the numbers that follow fill its columns in
-order. Numbers of a one-cell-per-line table that run past a full row go to the next template row
-(labels lost by the converter); a row of a one-cell-per-line table with too few numbers is ambiguous
-and left blank with a warning; numbers on a multi-cell line without a label cannot be placed and are
-reported.
+order. Table 3 also follows these rules for rows whose label the converter lost or moved:
+
+- Numbers of a one-cell-per-line table that run past a full row go on to the next template row.
+  When such a run ends short at the next recognised row and its numbers divide evenly over the rows
+  it covers, each row gets the same share (every row lacks the same blank cells, e.g. 12 numbers for
+  two 7-column rows are 6 + 6, not 7 + 5).
+- A one-cell-per-line row with too few numbers is ambiguous and left blank with a warning, unless
+  all its numbers are 0: then they fill its columns in order and the missing last cell(s) are blank
+  (every printed cell is 0 wherever the blank was; a warning says so).
+- Multi-cell lines of numbers without a label (PDF conversions print row labels apart from their
+  numbers) fill, in order, the unread template rows between the recognised rows before and after
+  them, when there are exactly as many lines as such rows; a one-per-line number that had gone to
+  one of those rows is reported as unplaced. Otherwise the lines are reported as unplaced.
 """
 
 from __future__ import annotations
@@ -194,8 +203,23 @@ def _matches(norm: str, fragments: Sequence[str]) -> bool:
     return any(fragment in norm for fragment in fragments)
 
 
+class _Orphan:
+    """A multi-cell line of numbers with no label on it, kept to be placed by template order."""
+
+    __slots__ = ("cells", "line")
+
+    def __init__(self, line: int):
+        self.line = line
+        self.cells: list[Cell] = []
+
+
 class _RowReader:
-    """Assign the value cells of a stream to named rows, each with a fixed list of columns."""
+    """Assign the value cells of a stream to named rows, each with a fixed list of columns.
+
+    While reading, numbers go to the row of the last label (and, one cell per line, on to the
+    following rows when a row is full); afterwards `result()` applies the rules for lost labels and
+    blank cells described in the module docstring.
+    """
 
     def __init__(self, table: str, order: list[str], columns: dict[str, Sequence[str]], warnings: list[str]):
         self.table = table
@@ -209,19 +233,28 @@ class _RowReader:
         self.carry = True  # numbers past a full row go on to the next row (one cell per line)
         self.seen: set[str] = set()  # rows whose label was found
         self.unreadable: set[str] = set()  # cell names that could not be read (filled by result())
+        # For the rules applied by result(): what was read, in the order of the text.
+        self.stream: list[tuple[str, object]] = []  # ("row", name) when a row got its first number,
+        # ("orphan", _Orphan) for a multi-cell line of numbers without a label
+        self.runs: list[list[str]] = []  # rows filled by one run of one-per-line numbers
+        self.run: list[str] | None = None
 
     def start(self, row: str | None, cell: Cell) -> None:
         self.current = row
         if row is not None:
             self.seen.add(row)
         self.current_line = cell.line if cell.positional else None
+        self.run = None
 
     def add(self, cell: Cell) -> None:
         row = self.current
         if cell.positional and self.current_line != cell.line:
-            # A multi-cell line of numbers with no label on it: its row is unknown.
-            if not self.unplaced or self.unplaced[-1] != cell.line:
-                self.unplaced.append(cell.line)
+            # A multi-cell line of numbers with no label on it: its row is not known yet.
+            last = self.stream[-1][1] if self.stream else None
+            if not isinstance(last, _Orphan) or last.line != cell.line:
+                last = _Orphan(cell.line)
+                self.stream.append(("orphan", last))
+            last.cells.append(cell)
             return
         if row is None:
             if cell.value is not None and (not self.unplaced or self.unplaced[-1] != cell.line):
@@ -242,16 +275,93 @@ class _RowReader:
                 self.unplaced.append(cell.line)
                 self.current = None
                 return
+        if not filled:
+            self.stream.append(("row", row))
+        if not cell.positional:
+            if self.run is None:
+                self.run = []
+                self.runs.append(self.run)
+            if not self.run or self.run[-1] != row:
+                self.run.append(row)
         filled.append(cell)
 
+    def _zero_short(self, row: str) -> bool:
+        """A one-cell-per-line row with fewer numbers than columns, every one of them 0."""
+        found = self.values.get(row, [])
+        return (bool(found) and not found[0].positional and len(found) < len(self.columns[row])
+                and all(cell.value == 0 for cell in found))
+
+    def _settled(self, row: str) -> bool:
+        """The row's numbers are known: from its label's line, a full run, or a short all-0 run."""
+        found = self.values.get(row, [])
+        return bool(found) and (found[0].positional or len(found) >= len(self.columns[row])
+                                or self._zero_short(row))
+
+    def _split_runs(self) -> None:
+        """A run of one-per-line numbers that went on into rows with lost labels and came out short
+        is split evenly when it divides evenly: each row lacks as many cells as the others."""
+        for run in self.runs:
+            columns = len(self.columns[run[0]])
+            if len(run) < 2 or any(len(self.columns[row]) != columns for row in run):
+                continue
+            cells = [cell for row in run for cell in self.values[row]]
+            if any(cell.positional for cell in cells) or len(self.values[run[-1]]) >= columns:
+                continue
+            index = self.order.index(run[-1]) + 1
+            if index >= len(self.order) or not self.values.get(self.order[index]):
+                continue  # not closed by a recognised row: the numbers may just stop
+            if len(cells) % len(run):
+                continue
+            each = len(cells) // len(run)
+            for number, row in enumerate(run):
+                self.values[row] = cells[number * each:(number + 1) * each]
+
+    def _place_orphans(self) -> None:
+        """Lines of numbers without a label fill, in order, the unread rows between the recognised
+        rows around them, when there are exactly as many lines as such rows."""
+        group: list[_Orphan] = []
+        previous: int | None = None
+        for kind, item in self.stream + [("end", None)]:
+            if kind == "orphan":
+                group.append(item)
+                continue
+            if kind == "row" and not self._settled(item):
+                continue  # a short row of one-per-line numbers may be one the lines belong to
+            if group and previous is not None and kind == "row":
+                following = self.order.index(item)
+                gap = [row for row in self.order[previous + 1:following] if not self._settled(row)]
+                if len(gap) == len(group) and all(len(orphan.cells) <= len(self.columns[row])
+                                                  for orphan, row in zip(group, gap)):
+                    for orphan, row in zip(group, gap):
+                        stray = self.values.get(row)
+                        if stray:
+                            self.warnings.append(
+                                f"{self.table}: number(s) {' '.join(cell.text for cell in stray)} printed apart "
+                                f"from the line of row '{row}' could not be placed")
+                        self.values[row] = orphan.cells
+                        self.seen.add(row)
+                    group = []
+            self.unplaced.extend(orphan.line for orphan in group)
+            group = []
+            if kind == "row":
+                previous = self.order.index(item)
+
     def result(self, prefix: str) -> dict:
+        if self.carry:  # table 3; in table 2, lines of numbers without a label are heading noise
+            self._split_runs()
+            self._place_orphans()
         cells: dict = {}
         missing: list[str] = []
         for row in self.order:
             columns = self.columns[row]
             found = self.values.get(row, [])
             ambiguous = bool(found) and not found[0].positional and len(found) < len(columns)
-            if ambiguous:
+            if ambiguous and self.carry and self._zero_short(row):
+                ambiguous = False
+                self.warnings.append(
+                    f"{self.table}: row '{row}' has {len(found)} of {len(columns)} numbers, all 0; "
+                    f"read in column order, the last {len(columns) - len(found)} cell(s) taken as blank")
+            elif ambiguous:
                 self.warnings.append(
                     f"{self.table}: row '{row}' has {len(found)} of {len(columns)} numbers; "
                     "cannot tell which cells are blank, left empty")
@@ -267,7 +377,7 @@ class _RowReader:
             self.warnings.append(f"{self.table}: rows not read: {', '.join(missing)}")
         if self.unplaced:
             self.warnings.append(
-                f"{self.table}: {len(self.unplaced)} line(s) of numbers without a row label could not be placed")
+                f"{self.table}: {len(set(self.unplaced))} line(s) of numbers without a row label could not be placed")
         return cells
 
 

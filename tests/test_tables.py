@@ -1,5 +1,6 @@
 """Statistics tables: reading tables 2-4 in every form seen in the samples, and the 勾稽关系 checks."""
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,15 @@ def row(table3: dict, name: str) -> list:
     return [table3[f"applications.{name}.{column}"] for column in TABLE3_COLUMNS]
 
 
+def table3_grid(table3: dict) -> dict[str, list]:
+    """Every row of a read table 3, as {row: [values in column order]}."""
+    rows: dict[str, list] = {}
+    for key, value in table3.items():
+        rows.setdefault(key[len("applications."):].rsplit(".", 1)[0], []).append(value)
+    assert all(len(values) == len(TABLE3_COLUMNS) for values in rows.values())
+    return rows
+
+
 def table4_values(table4: dict) -> list:
     return [table4[f"{name}.{column}"] for name in TABLE4_ROWS for column in TABLE4_COLUMNS]
 
@@ -76,17 +86,28 @@ def test_001_traditional_script_2021_template_all_zero(tables):
     assert result["warnings"] == [] and not failed(result)
 
 
-def test_004_blank_lines_and_lost_labels(tables):
+def test_004_lost_labels_and_blank_totals_read_as_printed(tables):
     result = tables("004")
-    table3 = result["table3"]
-    # All printed numbers are zero; rows whose cells went missing are None, never 0.
-    assert {value for value in table3.values() if value is not None} == {0}
-    assert row(table3, "outcome.denied.state_secret") == [0] * 7  # label lost, numbers follow 不予公开
-    assert row(table3, "outcome.cannot_provide.not_held") == [None] * 7  # 6 numbers for 7 cells
-    assert any("not_held" in warning and "6 of 7" in warning for warning in result["warnings"])
-    assert result["table2"]["proactive.procurement.items"] is None  # printed blank
+    zeros, blank_total = [0] * 7, [0] * 6 + [None]
+    # The source prints every number as 0. The rows 1.属于国家秘密 and 2.其他法律行政法规禁止公开 lost
+    # their labels (12 zeros follow (三)不予公开) and, like 1.本机关不掌握 and 2.没有现成信息, print six
+    # zeros and an empty total cell (an extra blank line in the source, after the sixth 0).
+    expected3 = {name: zeros for name, _ in ROW_LABELS_2019}
+    for name in ("outcome.denied.state_secret", "outcome.denied.prohibited_by_law",
+                 "outcome.cannot_provide.not_held", "outcome.cannot_provide.needs_creation"):
+        expected3[name] = blank_total
+    assert table3_grid(result["table3"]) == expected3
+    table2 = {f"proactive.{name}.{column}": 0 for name in ("rules", "normative_documents")
+              for column in ("new_made", "new_published", "total_published")}
+    table2 |= {f"proactive.{name}.{column}": 0 for name in ("licensing", "other_services", "penalty", "enforcement")
+               for column in ("previous_items", "change", "decisions")}
+    table2 |= {"proactive.fees.previous_items": 0, "proactive.fees.change": 0,
+               "proactive.procurement.items": None, "proactive.procurement.amount": None}  # printed blank
+    assert result["table2"] == table2
     assert table4_values(result["table4"]) == [0] * 15
-    assert not failed(result)
+    assert len([warning for warning in result["warnings"] if "all 0" in warning]) == 4
+    assert not any("cannot tell" in warning or "not read" in warning for warning in result["warnings"])
+    assert result["checks"] and not failed(result)
 
 
 def test_103_tab_separated_with_blank_cells(tables):
@@ -184,18 +205,39 @@ def test_101_markdown_rows(tables):
     assert table4_values(result["table4"]) == [27, 10, 9, 15, 61, 3, 0, 0, 0, 3, 8, 0, 1, 1, 10]
 
 
-def test_102_broken_pdf_rows_read_in_part(tables):
+def test_102_pdf_rows_apart_from_their_labels(tables):
     result = tables("102")
-    assert result["table2"]["proactive.licensing.decisions"] == 97  # "行政许可 97"
-    assert result["table2"]["proactive.normative_documents.in_force"] == 55
-    assert row(result["table3"], "new") == [32, 2, 0, 0, 0, 0, 34]
-    assert row(result["table3"], "outcome.total") == [33, 2, 0, 0, 0, 0, 35]
-    assert row(result["table3"], "carried_forward") == [1, 0, 0, 0, 0, 0, None]  # total printed blank
-    assert row(result["table3"], "outcome.cannot_provide.not_held") == [None] * 7  # numbers lost their label
-    assert any("rows not read" in warning for warning in result["warnings"])
-    assert any("could not be placed" in warning for warning in result["warnings"])
-    # Checks touching unread rows are skipped rather than failed.
-    assert not any(rule.startswith("applications.outcome_sum") for rule in failed(result))
+    assert result["table2"] == {
+        "proactive.rules.issued": 0, "proactive.rules.repealed": 0, "proactive.rules.in_force": 0,
+        "proactive.normative_documents.issued": 13, "proactive.normative_documents.repealed": 0,
+        "proactive.normative_documents.in_force": 55, "proactive.licensing.decisions": 97,
+        "proactive.penalty.decisions": 0, "proactive.enforcement.decisions": 0, "proactive.fees.amount": 0,
+    }
+    zeros = [0] * 7
+    # Nine rows are printed as "| n | n | ... |" lines apart from their labels, which float as text
+    # lines nearby; their places follow from the template order between the labelled rows.
+    assert table3_grid(result["table3"]) == {
+        "new": [32, 2, 0, 0, 0, 0, 34], "carried_over": [2, 0, 0, 0, 0, 0, 2],
+        "outcome.granted": [9, 0, 0, 0, 0, 0, 9], "outcome.partly_granted": zeros,
+        "outcome.denied.state_secret": zeros, "outcome.denied.prohibited_by_law": zeros,
+        "outcome.denied.security_stability": zeros, "outcome.denied.third_party": zeros,
+        "outcome.denied.internal_affairs": [1, 0, 0, 0, 0, 0, 1], "outcome.denied.process_info": [1, 0, 0, 0, 0, 0, 1],
+        "outcome.denied.enforcement_file": zeros, "outcome.denied.inquiry": zeros,
+        "outcome.cannot_provide.not_held": [4, 0, 0, 0, 0, 0, 4],
+        "outcome.cannot_provide.needs_creation": [6, 0, 0, 0, 0, 0, 6], "outcome.cannot_provide.unclear": zeros,
+        "outcome.not_processed.petition": zeros, "outcome.not_processed.duplicate": zeros,
+        "outcome.not_processed.publication": zeros, "outcome.not_processed.mass_repeated": zeros,
+        "outcome.not_processed.confirmation": zeros, "outcome.other.no_correction": [8, 2, 0, 0, 0, 0, 10],
+        "outcome.other.unpaid_fees": zeros, "outcome.other.other": [4, 0, 0, 0, 0, 0, 4],
+        "outcome.total": [33, 2, 0, 0, 0, 0, 35],
+        "carried_forward": [1, 0, 0, 0, 0, 0, None],  # total printed blank
+    }
+    assert table4_values(result["table4"]) == [1, 0, 0, 0, 1] + [0] * 10
+    # A lone "1" printed among the floating labels of (六)其他处理 belongs to no cell.
+    assert result["warnings"] == [
+        "table 3: number(s) 1 printed apart from the line of row 'outcome.other.unpaid_fees' could not be placed"]
+    # 34 + 2 = 36 against 35 + blank: the blank printed total makes the one failed check.
+    assert failed(result) == {"applications.balance.total"}
 
 
 @pytest.mark.parametrize("number", ["002", "201", "205", "210"])
@@ -258,12 +300,18 @@ def consistent_grid() -> dict[str, list[int]]:
     return {name: values + [sum(values)] for name, values in grid.items()}
 
 
-def render(grid: dict[str, list], form: str) -> str:
+def render(grid: dict[str, list], form: str, lost: Iterable[str] = ()) -> str:
+    """Table 3 text in one of the converter forms; rows in `lost` lose their labels ("cell": the
+    label is left out; "markdown": the numbers make a line of their own, the labels follow as text)."""
     lines = list(HEADER) if form != "tab" else ["\t".join(HEADER[:2]), "\t".join(HEADER[2:5]), "\t".join(HEADER[5:])]
     for name, label in ROW_LABELS_2019:
         cells = ["" if value is None else str(value) for value in grid[name]]
         group = GROUP_BEFORE.get(name)
-        if form == "cell":
+        if name in lost and form == "cell":
+            lines += ([group] if group else []) + cells
+        elif name in lost and form == "markdown":
+            lines += ["| " + " | ".join(cells) + " |"] + ([group] if group else []) + [label]
+        elif form == "cell":
             lines += ([group] if group else []) + [label] + cells
         elif form == "pipe":
             lines += [f"{cell} |" for cell in ([group] if group else []) + [label] + cells] + ["||"]
@@ -332,6 +380,82 @@ def test_broken_table3_fails_exactly_the_right_checks():
     assert "new 22" in balance["detail"] and "carried_forward 5" in balance["detail"]
     granted = by_rule["applications.row_total.outcome.granted"]
     assert (granted["expected"], granted["actual"]) == (10, 9)
+
+
+def test_hand_made_lost_labels_one_cell_per_line_rows_short_of_a_total():
+    grid = consistent_grid()
+    grid["outcome.granted"] = [6, 2, 0, 1, 0, 1, 10]
+    grid["outcome.denied.state_secret"] = [0] * 6 + [None]  # total cell printed blank
+    grid["outcome.denied.prohibited_by_law"] = [0] * 6 + [None]
+    lost = {"outcome.denied.state_secret", "outcome.denied.prohibited_by_law"}
+    result = extract_tables(sections_with(render(grid, "cell", lost)), 2020)
+    # 12 zeros between (三)不予公开 and 3.危及: 6 + 6 (not 7 + 5), the missing cells at the end.
+    for name, values in grid.items():
+        assert row(result["table3"], name) == values, name
+    assert sum("6 of 7 numbers, all 0" in warning for warning in result["warnings"]) == 2
+    assert not failed(result)
+
+
+def test_hand_made_lost_labels_short_row_with_other_numbers_is_ambiguous():
+    grid = consistent_grid()  # state_secret is [1, 0, 0, 0, 0, 0, 1]
+    grid["outcome.denied.state_secret"] = [1, 0, 0, 0, 0, 0, None]
+    grid["outcome.denied.prohibited_by_law"] = [0] * 6 + [None]
+    lost = {"outcome.denied.state_secret", "outcome.denied.prohibited_by_law"}
+    result = extract_tables(sections_with(render(grid, "cell", lost)), 2020)
+    # Six numbers with a 1 among them: which cell is blank cannot be told (the 0 of the next row is not
+    # taken as the total); the all-0 row is read in column order.
+    assert row(result["table3"], "outcome.denied.state_secret") == [None] * 7
+    assert row(result["table3"], "outcome.denied.prohibited_by_law") == [0] * 6 + [None]
+    assert any("'outcome.denied.state_secret' has 6 of 7 numbers; cannot tell" in w for w in result["warnings"])
+    assert row(result["table3"], "outcome.denied.security_stability") == [0] * 7
+
+
+def test_hand_made_one_cell_per_line_run_that_does_not_divide_evenly():
+    grid = consistent_grid()
+    grid["outcome.denied.prohibited_by_law"] = [0] * 6 + [None]
+    lost = {"outcome.denied.state_secret", "outcome.denied.prohibited_by_law"}
+    result = extract_tables(sections_with(render(grid, "cell", lost)), 2020)
+    # 13 numbers over two rows: the first takes a full row, the rest is the short second row.
+    assert row(result["table3"], "outcome.denied.state_secret") == [1, 0, 0, 0, 0, 0, 1]
+    assert row(result["table3"], "outcome.denied.prohibited_by_law") == [0] * 6 + [None]
+
+
+def test_hand_made_rows_printed_apart_from_their_labels():
+    grid = consistent_grid()
+    grid["outcome.cannot_provide.needs_creation"] = [2, 0, 0, 0, 0, 0, 2]
+    grid["outcome.granted"] = [3, 2, 0, 1, 0, 1, 7]
+    lost = {"outcome.partly_granted", "outcome.cannot_provide.not_held", "outcome.cannot_provide.needs_creation",
+            "outcome.cannot_provide.unclear", "outcome.not_processed.confirmation"}
+    text = render(grid, "markdown", lost)
+    assert "| 2 | 0 | 0 | 0 | 0 | 0 | 2 |\n(二)部分公开" in text
+    result = extract_tables(sections_with(text), 2020)
+    for name, values in grid.items():
+        assert row(result["table3"], name) == values, name
+    assert not [warning for warning in result["warnings"] if warning.startswith("table 3")]
+    assert not failed(result)
+
+
+def test_hand_made_rows_apart_from_labels_placed_only_when_the_count_fits():
+    grid = consistent_grid()
+    text = render(grid, "markdown", {"outcome.partly_granted"})
+    text = text.replace("| 2 | 0 | 0 | 0 | 0 | 0 | 2 |", "| 2 | 0 | 0 | 0 | 0 | 0 | 2 |\n| 5 | 5 | 5 | 5 | 5 | 5 | 30 |")
+    result = extract_tables(sections_with(text), 2020)
+    # Two lines for one row with a lost label: neither can be placed.
+    assert row(result["table3"], "outcome.partly_granted") == [None] * 7
+    assert "table 3: 2 line(s) of numbers without a row label could not be placed" in result["warnings"]
+    assert "table 3: rows not read: outcome.partly_granted" in result["warnings"]
+    assert row(result["table3"], "outcome.denied.state_secret") == grid["outcome.denied.state_secret"]
+
+
+def test_hand_made_stray_number_beside_a_floating_label():
+    grid = consistent_grid()
+    text = render(grid, "markdown", {"outcome.not_processed.confirmation"})
+    text = text.replace("重新出具已获取信息\n", "重新出具已获取信息\n7\n")
+    result = extract_tables(sections_with(text), 2020)
+    assert row(result["table3"], "outcome.not_processed.confirmation") == [0] * 7
+    assert [warning for warning in result["warnings"] if warning.startswith("table 3")] == [
+        "table 3: number(s) 7 printed apart from the line of row 'outcome.not_processed.confirmation' could not be placed"]
+    assert not failed(result)
 
 
 def test_table4_hand_made_and_broken():
