@@ -26,12 +26,12 @@ from app.copies import CopyArrays
 from app.query import ParsedQuery, QueryError, Term, parse_query
 from indexer import schema as f
 from indexer.analysis import bigram_tokens, word_tokens
-from indexer.figures import FIGURE_LABELS, KEY_FIGURES, OUTCOME_FIGURES, add_numbers, figures_of
+from indexer.figures import FIGURE_LABELS, KEY_FIGURES, OUTCOME_FIGURES, add_numbers
 from indexer.sections import SECTION_LABELS, SECTION_ORDER
 from indexer.store import IndexMissing, current_generation, current_marker
 
 __all__ = ["CONSISTENCY_LABELS", "KEY_FIGURES", "FacetValue", "Hit", "IndexMissing", "QueryError", "ReportLink",
-           "ReportView", "SearchIndex", "SearchPage", "SearchRequest", "corpus_stats", "figures_of", "get_report",
+           "ReportView", "SearchIndex", "SearchPage", "SearchRequest", "corpus_stats", "get_report",
            "is_report_id", "open_index", "other_years", "report_stats", "search"]
 
 CONSISTENCY_LABELS = {"failed": "数据不一致", "ok": "数据一致", "none": "无统计表"}
@@ -367,6 +367,15 @@ class _Engine:
         self._bytes: dict[int, int] = {}
         self._lock = threading.Lock()
         self._copies: CopyArrays | None = None
+        self._stats_columns: dict | None = None
+        self.column_lock = threading.Lock()
+
+    def stats_columns(self) -> dict:
+        """Return the column readers /stats reads: title and the key figures (hold column_lock)."""
+        if self._stats_columns is None:
+            names = (f.TITLE, *f.FIGURE_FIELDS.values())
+            self._stats_columns = {name: self.reader.column_reader(name) for name in names}
+        return self._stats_columns
 
     @property
     def copies(self) -> CopyArrays:
@@ -1042,20 +1051,28 @@ def corpus_stats(index: SearchIndex) -> dict:
 
 # --- Statistics (tables 3 and 4 across reports) ---------------------------------------------------
 
-def _stats_row(searcher, arrays: _FacetArrays, code: int, docnum: int) -> dict:
-    cache = arrays.stats_rows
-    row = cache.get(code)
+def _stats_row(engine: _Engine, code: int, docnum: int) -> dict:
+    """Return a report's /stats row, from columns (title, key figures) and the facet arrays."""
+    arrays = engine.facets
+    row = arrays.stats_rows.get(code)
     if row is None:
-        stored = searcher.stored_fields(docnum)
-        tables = json.loads(stored[f.TABLES]) if stored.get(f.TABLES) else None
-        fields = _report_fields(stored)
+        with engine.column_lock:  # Whoosh column readers share file handles
+            columns = engine.stats_columns()
+            title = columns[f.TITLE][docnum]
+            values = {key: columns[name][docnum] for key, name in f.FIGURE_FIELDS.items()}
+        figures = {key: None if value in (None, f.NO_FIGURE) else int(value) for key, value in values.items()}
+        region = {level: arrays.values[level][arrays.codes[level][docnum]] or None for level in f.REGION_LEVELS}
         row = {
-            **{name: fields[name] for name in ("report_id", "title", "issuer", "region", "year")},
-            "consistency": stored.get(f.CONSISTENCY) or "none",
-            "has_tables": bool(tables and (tables.get("table3") or tables.get("table4"))),
-            "figures": figures_of(tables),
+            "report_id": arrays.values[f.REPORT_ID][code],
+            "title": title.decode("utf-8") if isinstance(title, bytes) else (title or ""),
+            "issuer": arrays.values[f.ISSUER][arrays.codes[f.ISSUER][docnum]] or "",
+            "region": region,
+            "year": int(arrays.years[docnum]) or None,
+            "consistency": arrays.values[f.CONSISTENCY][arrays.codes[f.CONSISTENCY][docnum]] or "none",
+            "has_tables": any(value is not None for value in figures.values()),
+            "figures": figures,
         }
-        cache[code] = row
+        arrays.stats_rows[code] = row
     return row
 
 
@@ -1081,8 +1098,7 @@ def report_stats(index: SearchIndex, request: SearchRequest) -> dict:
     selected = _combine(matched, _filter_masks(engine, request))
     codes = np.unique(arrays.codes[f.REPORT_ID][selected])
     first = arrays.first_docs
-    rows = [_stats_row(searcher, arrays, int(code), int(first[code])) for code in codes.tolist()
-            if first[code] >= 0]
+    rows = [_stats_row(engine, int(code), int(first[code])) for code in codes.tolist() if first[code] >= 0]
     rows.sort(key=lambda row: (-(row["year"] or 0), row["issuer"], row["report_id"]))
     totals = {key: add_numbers(row["figures"][key] for row in rows) for key, _ in KEY_FIGURES}
     by_year: dict[int, dict] = {}

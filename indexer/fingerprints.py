@@ -45,6 +45,7 @@ _NOT_TEXT = re.compile(r"[\W_]+")
 _DIGITS = re.compile(r"[0-9０-９]+")
 _TEMPLATE_FILE = Path(__file__).parent / "data" / "table_template.txt"
 _HEADER = 2  # uint32 words before each signature: (part << 16 | line), normalised length
+ROW_BYTES = 4 * (_HEADER + NUM_PERM)  # one passage in a column value
 _MAX_INDEX = 0xFFFF
 _U64 = np.uint64
 
