@@ -8,6 +8,7 @@ highlighted paragraphs as Markup built from escaped text), so templates only loo
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -1069,6 +1070,7 @@ def export_jsonl():
 # --- Statistics page, CSV and API ----------------------------------------------------------------
 
 STATS_ARGS = ("q", "region", "year", "section", "consistency", "original")
+STATS_PAGE_ROWS = 200  # rows of the per-report table per page (CSV and API have them all)
 STATS_SORTS = ("year", "issuer") + tuple(key for key, _ in KEY_FIGURES)
 STATS_CSV_COLUMNS = ("report_id", "title", "issuer", "province", "city", "county", "town", "year", "consistency")
 
@@ -1115,11 +1117,25 @@ def stats_page():
         stats = _stats(state)
     except QueryError as error:
         return error_page(400, str(error))
+    ordered = _sorted_rows(stats["rows"], sort)
+    per_page = current_app.config.get("STATS_PAGE_ROWS", STATS_PAGE_ROWS)
+    pages = max(1, math.ceil(len(ordered) / per_page))
+    try:
+        page = _int_arg(request.args, "page", 1, 1, pages, "页码")
+    except QueryError as error:
+        return error_page(400, str(error))
+    shown = ordered[(page - 1) * per_page:page * per_page]
     rows = [
         {**row, "url": report_url(row["report_id"]), "title_shown": display_title(row["title"], row["issuer"], row["year"]),
          "region_shown": region_path(row["region"])}
-        for row in _sorted_rows(stats["rows"], sort)
+        for row in shown
     ]
+    base = url_for("web.stats_page")
+    table_pages = {
+        "page": page, "pages": pages, "first": (page - 1) * per_page + 1, "last": (page - 1) * per_page + len(rows),
+        "previous": base + _stats_query(state, sort=sort, page=page - 1 if page > 2 else None) if page > 1 else None,
+        "next": base + _stats_query(state, sort=sort, page=page + 1) if page < pages else None,
+    }
     figures = [{"key": key, "label": label, "url": url_for("web.stats_page") + _stats_query(state, sort=key),
                 "current": key == sort} for key, label in KEY_FIGURES]
     chart_data = {"by_year": stats["by_year"], "outcomes": stats["outcomes"], "top_issuers": stats["top_issuers"]}
@@ -1128,6 +1144,7 @@ def stats_page():
         state=state,
         stats=stats,
         rows=rows,
+        table_pages=table_pages,
         figures=figures,
         sort=sort,
         year_sort_url=url_for("web.stats_page") + _stats_query(state, sort="year"),

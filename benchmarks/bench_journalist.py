@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -86,8 +88,11 @@ def main() -> None:
     arrays = engine.facets
     live = [int(doc) for doc in arrays.live.nonzero()[0]]
     report_ids = arrays.values[f.REPORT_ID]
+    # Sections with at least one fingerprinted passage (the others have nothing to look up).
+    with_passages = sorted(set(copies.doc.tolist()))
+    figures["sections_with_passages"] = len(with_passages)
     sections = [(report_ids[arrays.codes[f.REPORT_ID][doc]], arrays.values[f.SECTION][arrays.codes[f.SECTION][doc]])
-                for doc in rng.sample(live, min(args.samples, len(live)))]
+                for doc in rng.sample(with_passages, min(args.samples, len(with_passages)))]
     figures["reports"] = len(set(arrays.codes[f.REPORT_ID][arrays.live].tolist()))
     totals = []
 
@@ -98,6 +103,10 @@ def main() -> None:
 
     figures["near_duplicate_list"] = timed([similar_call(*pair) for pair in sections], args.repeat)
     figures["near_duplicate_list"]["median_passages_found"] = statistics.median(totals) if totals else 0
+    figures["near_duplicate_list"]["max_passages_found"] = max(totals, default=0)
+    with np.errstate(invalid="ignore"):
+        share = copies.originality()[with_passages]
+    figures["mean_originality"] = round(float(np.nanmean(share)), 3) if len(share) else None
 
     app = create_app({"TESTING": True, "INDEX_DIR": str(args.index)})
     client = app.test_client()

@@ -188,6 +188,23 @@ def test_stats_page_renders_with_filters(client):
     assert client.get("/stats?sort=nonsense").status_code == 400
 
 
+def test_stats_table_is_paged_in_sort_order(sample_index_dir):
+    app = create_app({"TESTING": True, "INDEX_DIR": str(sample_index_dir), "CORPUS_DIR": str(CORPUS),
+                      "STATS_PAGE_ROWS": 6})
+    client = app.test_client()
+    everything = client.get("/api/stats?sort=year").get_json()["rows"]
+    shown, url, pages = [], "/stats?sort=year", 0
+    while url:
+        soup = soup_of(client.get(url))
+        shown += [row["data-report"] for row in soup.select("#stats-table tbody tr")]
+        pages += 1
+        following = soup.select_one("nav.stats-pagination a.page-next")
+        url = following["href"] if following else None
+        assert url is None or "sort=year" in url
+    assert pages == -(-len(everything) // 6) and shown == [row["report_id"] for row in everything]
+    assert client.get("/stats?page=99").status_code == 400
+
+
 def test_stats_data_block_cannot_close_its_script():
     from app.web import _script_json
 
