@@ -80,6 +80,13 @@ def _report_code(engine, report_id: str) -> int | None:
     return engine.facets.code_of(f.REPORT_ID, report_id)
 
 
+def _open(index: SearchIndex, report_id: str):
+    """Return (searcher, engine, report code or None) of the index version a request sees."""
+    searcher = index.searcher()
+    engine = index.engine(searcher)
+    return searcher, engine, _report_code(engine, report_id)
+
+
 def _report_passages(engine, report_id: str, section: str | None) -> np.ndarray:
     """Return the indices (in CopyArrays) of a report's passages, optionally of one section key."""
     copies = engine.copies
@@ -169,9 +176,7 @@ def similar_to_report(index: SearchIndex, report_id: str, section: str | None = 
     _validate_limit(limit)
     if not is_report_id(report_id):
         return None
-    searcher = index.searcher()
-    engine = index.engine(searcher)
-    code = _report_code(engine, report_id)
+    searcher, engine, code = _open(index, report_id)
     if code is None or not engine.facets.live[engine.facets.codes[f.REPORT_ID] == code].any():
         return None
     copies = engine.copies
@@ -203,9 +208,7 @@ def similar_to_file(index: SearchIndex, report: Report, section: str | None = No
 
 def report_marks(index: SearchIndex, report_id: str) -> dict[str, PassageMark]:
     """Return, per paragraph anchor of a report, in how many other reports it appears and where."""
-    searcher = index.searcher()
-    engine = index.engine(searcher)
-    code = _report_code(engine, report_id)
+    _searcher, engine, code = _open(index, report_id)
     if code is None:
         return {}
     copies = engine.copies
@@ -239,9 +242,7 @@ def report_marks(index: SearchIndex, report_id: str) -> dict[str, PassageMark]:
 
 def section_originality(index: SearchIndex, report_id: str) -> dict[int, float | None]:
     """Return per section position of a report its originality (None: nothing to measure)."""
-    searcher = index.searcher()
-    engine = index.engine(searcher)
-    code = _report_code(engine, report_id)
+    _searcher, engine, code = _open(index, report_id)
     if code is None:
         return {}
     arrays = engine.facets
