@@ -47,6 +47,12 @@ def format_summary(report: Report) -> str:
     return "\n".join(lines)
 
 
+def print_json(payload) -> None:
+    """Write JSON to stdout as the --json options do: Chinese as is, indented, one trailing newline."""
+    json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
 def cmd_inspect(args: argparse.Namespace) -> int:
     reports = []
     failures = 0
@@ -71,8 +77,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             payload: object = reports[0].to_dict()
         else:
             payload = [report.to_dict() for report in reports]
-        json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        print_json(payload)
     else:
         print("\n\n".join(format_summary(report) for report in reports))
     if failures:
@@ -207,8 +212,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(f"gongkai: {error}", file=sys.stderr)
         return 1
     if args.json:
-        json.dump(page.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        print_json(page.to_dict())
     else:
         print(format_page(page, color=sys.stdout.isatty()))
     return 0
@@ -253,8 +257,7 @@ def cmd_similar(args: argparse.Namespace) -> int:
         print(f"gongkai: {error}", file=sys.stderr)
         return 1
     if args.json:
-        json.dump([passage.to_dict() for passage in result.passages], sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        print_json([passage.to_dict() for passage in result.passages])
     else:
         print(format_similar(result, target))
     return 0

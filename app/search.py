@@ -63,6 +63,8 @@ class SearchRequest:
     page_size: int = 10
     with_facets: bool = True
     with_snippets: bool = True
+    # Each hit's originality: the first use per index version reads every passage fingerprint.
+    with_originality: bool = True
     time_limit: float = DEFAULT_TIME_LIMIT
 
 
@@ -876,13 +878,13 @@ def search(index: SearchIndex, request: SearchRequest, *, max_page_size: int = M
     page_docs = ordered[first:first + request.page_size]
 
     pattern = _needle_pattern(parsed) if request.with_snippets else None
-    originality = engine.copies.originality() if len(page_docs) else None
+    originality = engine.copies.originality() if request.with_originality and len(page_docs) else None
     hits = []
     for docnum in page_docs.tolist():
         stored = searcher.stored_fields(docnum)
         score = float(evaluated.score[docnum]) if evaluated is not None else 0.0
         others = int(per_report[report_codes[docnum]]) - 1 if per_report is not None else 0
-        share = float(originality[docnum])
+        share = float(originality[docnum]) if originality is not None else math.nan
         hits.append(_hit_from(stored, score, pattern, request.with_snippets, others,
                               None if math.isnan(share) else share))
     page = SearchPage(

@@ -87,12 +87,9 @@ def _open(index: SearchIndex, report_id: str):
     return searcher, engine, _report_code(engine, report_id)
 
 
-def _report_passages(engine, report_id: str, section: str | None) -> np.ndarray:
+def _report_passages(engine, code: int, section: str | None) -> np.ndarray:
     """Return the indices (in CopyArrays) of a report's passages, optionally of one section key."""
     copies = engine.copies
-    code = _report_code(engine, report_id)
-    if code is None:
-        return np.zeros(0, dtype=np.int64)
     mine = np.flatnonzero(copies.report == code)
     if section:
         section_code = engine.facets.code_of(f.SECTION, section)
@@ -102,10 +99,10 @@ def _report_passages(engine, report_id: str, section: str | None) -> np.ndarray:
     return mine
 
 
-def _match(engine, signatures: np.ndarray, exclude_report: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return (query index, passage, similarity) of every near-duplicate of the given signatures."""
+def _match(engine, signatures: np.ndarray, keys: np.ndarray, exclude_report: int
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (query index, passage, similarity) of every near-duplicate of signatures with their band keys."""
     copies = engine.copies
-    keys = fp.band_hashes(signatures)
     queries, found, scores = [], [], []
     for index, (signature, key) in enumerate(zip(signatures, keys)):
         passages, similarity = copies.near(signature, key, exclude_report=exclude_report)
@@ -127,14 +124,18 @@ def _validate_limit(limit: int) -> None:
         raise SimilarError(f"条数应在 1 到 {MAX_SIMILAR_LIMIT} 之间。")
 
 
-def _result(index: SearchIndex, searcher, engine, queries: np.ndarray, found: np.ndarray, scores: np.ndarray,
+def _best_first(engine, found: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Return the order of found passages: most similar first, then newest year, then index order."""
+    return np.lexsort((found, -engine.facets.years[engine.copies.doc[found]], -scores))
+
+
+def _result(searcher, engine, queries: np.ndarray, found: np.ndarray, scores: np.ndarray,
             query_places: list[tuple[int, int, int]], query_count: int, limit: int) -> SimilarResult:
     """Keep each other passage once (its best similarity), order them, and read the first `limit`."""
     copies = engine.copies
-    arrays = engine.facets
     if len(found):
-        # Best similarity per other passage; most similar first, then newest year, then index order.
-        order = np.lexsort((found, -arrays.years[copies.doc[found]], -scores))
+        # Each other passage once, at its best similarity.
+        order = _best_first(engine, found, scores)
         queries, found, scores = queries[order], found[order], scores[order]
         _, first = np.unique(found, return_index=True)
         keep = np.sort(first)
@@ -180,11 +181,11 @@ def similar_to_report(index: SearchIndex, report_id: str, section: str | None = 
     if code is None or not engine.facets.live[engine.facets.codes[f.REPORT_ID] == code].any():
         return None
     copies = engine.copies
-    mine = _report_passages(engine, report_id, section)
+    mine = _report_passages(engine, code, section)
     positions = engine.facets.position[copies.doc[mine]]
     places = [(int(position), int(copies.part[i]), int(copies.line[i])) for position, i in zip(positions, mine)]
-    queries, found, scores = _match(engine, copies.signatures[mine], code)
-    return _result(index, searcher, engine, queries, found, scores, places, len(mine), limit)
+    queries, found, scores = _match(engine, copies.signatures[mine], copies.keys[mine], code)
+    return _result(searcher, engine, queries, found, scores, places, len(mine), limit)
 
 
 def similar_to_file(index: SearchIndex, report: Report, section: str | None = None,
@@ -202,8 +203,8 @@ def similar_to_file(index: SearchIndex, report: Report, section: str | None = No
             signatures.append(passage.signature)
             places.append((position, passage.part, passage.line))
     stacked = np.array(signatures, dtype=np.uint32).reshape(-1, fp.NUM_PERM)
-    queries, found, scores = _match(engine, stacked, -1)
-    return _result(index, searcher, engine, queries, found, scores, places, len(places), limit)
+    queries, found, scores = _match(engine, stacked, fp.band_hashes(stacked), -1)
+    return _result(searcher, engine, queries, found, scores, places, len(places), limit)
 
 
 def report_marks(index: SearchIndex, report_id: str) -> dict[str, PassageMark]:
@@ -213,31 +214,35 @@ def report_marks(index: SearchIndex, report_id: str) -> dict[str, PassageMark]:
         return {}
     copies = engine.copies
     arrays = engine.facets
-    issuers = arrays.values[f.ISSUER]
+    mine = _report_passages(engine, code, None)
+    queries, found, scores = _match(engine, copies.signatures[mine], copies.keys[mine], code)
+    order = _best_first(engine, found, scores)
+    order = order[np.argsort(queries[order], kind="stable")]  # grouped by our passage, best first in each
     marks = {}
-    for passage in _report_passages(engine, report_id, None).tolist():
-        found, similarity = copies.near(copies.signatures[passage], copies.keys[passage], exclude_report=code)
-        if not len(found):
+    for group in np.split(order, np.flatnonzero(np.diff(queries[order])) + 1):
+        if not len(group):
             continue
-        order = np.lexsort((found, -arrays.years[copies.doc[found]], -similarity))
-        reports = copies.report[found[order]]
-        _, first = np.unique(reports, return_index=True)
-        best = order[np.sort(first)]  # each other report once, at its most similar passage
+        _, first = np.unique(copies.report[found[group]], return_index=True)
+        best = group[np.sort(first)]  # each other report once, at its most similar passage
         links = []
         for other in best[:MARK_LINKS].tolist():
             docnum = int(copies.doc[found[other]])
             links.append({
                 "report_id": arrays.values[f.REPORT_ID][arrays.codes[f.REPORT_ID][docnum]],
-                "issuer": issuers[arrays.codes[f.ISSUER][docnum]] or "",
+                "issuer": arrays.values[f.ISSUER][arrays.codes[f.ISSUER][docnum]] or "",
                 "year": int(arrays.years[docnum]) or None,
-                "anchor": passage_anchor(int(arrays.position[docnum]), int(copies.part[found[other]]),
-                                         int(copies.line[found[other]])),
-                "similarity": float(similarity[other]),
+                "anchor": _anchor_of(engine, int(found[other])),
+                "similarity": float(scores[other]),
             })
-        docnum = int(copies.doc[passage])
-        anchor = passage_anchor(int(arrays.position[docnum]), int(copies.part[passage]), int(copies.line[passage]))
-        marks[anchor] = PassageMark(reports=len(best), links=links)
+        marks[_anchor_of(engine, int(mine[queries[group[0]]]))] = PassageMark(reports=len(best), links=links)
     return marks
+
+
+def _anchor_of(engine, passage: int) -> str:
+    """Return the report-page paragraph id of a passage (by its index in CopyArrays)."""
+    copies = engine.copies
+    position = int(engine.facets.position[copies.doc[passage]])
+    return passage_anchor(position, int(copies.part[passage]), int(copies.line[passage]))
 
 
 def section_originality(index: SearchIndex, report_id: str) -> dict[int, float | None]:

@@ -640,7 +640,7 @@ def _compare_links(report: ReportView, links_by_key: dict[str, list]) -> tuple[d
         years = ((report.year, report.year),) if report.year else ()
         try:
             result = search(index, SearchRequest(regions=(county,), years=years, page_size=MAX_PAGE_SIZE,
-                                                 with_facets=False, with_snippets=False))
+                                                 with_facets=False, with_snippets=False, with_originality=False))
         except QueryError:
             result = None
         towns: dict[str, list[str]] = {}
@@ -1037,7 +1037,7 @@ def _download(body: bytes, mimetype: str, filename: str) -> Response:
 def export_rows(state: SearchState, limit: int = cmp.EXPORT_MAX_ROWS) -> list[dict]:
     """Return the rows of a search's whole result set (every page), at most `limit`."""
     request = replace(state.to_request(current_app.config["SEARCH_TIME_LIMIT"]), page=1, page_size=limit,
-                      with_facets=False)
+                      with_facets=False, with_originality=False)  # exports have no originality column
     result = search(_index(), request, max_page_size=limit)
     return [
         cmp.export_row(hit, url_for("web.report_page", report_id=hit.report_id, _external=True)
