@@ -47,6 +47,12 @@ def format_summary(report: Report) -> str:
     return "\n".join(lines)
 
 
+def fail(message: object, status: int) -> int:
+    """Say why a command failed, in one line on stderr, and return its exit status."""
+    print(f"gongkai: {message}", file=sys.stderr)
+    return status
+
+
 def print_json(payload) -> None:
     """Write JSON to stdout as the --json options do: Chinese as is, indented, one trailing newline."""
     json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
@@ -129,8 +135,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         summary = index_corpus(args.corpus, args.index, rebuild=args.rebuild, report=progress)
     except IndexBusy as error:
         progress.close()
-        print(f"gongkai: {error}", file=sys.stderr)
-        return 1
+        return fail(error, 1)
     progress.close()
     if summary.note:
         print(f"gongkai: {summary.note}", file=sys.stderr)
@@ -206,11 +211,9 @@ def cmd_search(args: argparse.Namespace) -> int:
         index = open_index(args.index)
         page = search(index, request)
     except (QueryError, ValueError) as error:
-        print(f"gongkai: {error}", file=sys.stderr)
-        return 2
+        return fail(error, 2)
     except IndexMissing as error:
-        print(f"gongkai: {error}", file=sys.stderr)
-        return 1
+        return fail(error, 1)
     if args.json:
         print_json(page.to_dict())
     else:
@@ -245,17 +248,13 @@ def cmd_similar(args: argparse.Namespace) -> int:
         elif is_report_id(target):
             result = similar_to_report(index, target, args.section, args.limit)
             if result is None:
-                print(f"gongkai: no report {target} in {args.index}", file=sys.stderr)
-                return 1
+                return fail(f"no report {target} in {args.index}", 1)
         else:
-            print(f"gongkai: {target}: neither a report file nor a report id (16 hex digits)", file=sys.stderr)
-            return 2
+            return fail(f"{target}: neither a report file nor a report id (16 hex digits)", 2)
     except (SimilarError, ReadError) as error:
-        print(f"gongkai: {error}", file=sys.stderr)
-        return 2
+        return fail(error, 2)
     except IndexMissing as error:
-        print(f"gongkai: {error}", file=sys.stderr)
-        return 1
+        return fail(error, 1)
     if args.json:
         print_json([passage.to_dict() for passage in result.passages])
     else:
@@ -362,15 +361,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         application = create_app(settings=settings)
     except IndexMissing as error:
-        print(f"gongkai: {error}", file=sys.stderr)
-        return 1
+        return fail(error, 1)
     try:
         server = waitress.create_server(
             RequestLog(application), host=args.host, port=args.port, threads=args.threads, ident="gongkai",
         )
     except OSError as error:
-        print(f"gongkai: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
-        return 1
+        return fail(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}", 1)
     listen = getattr(server, "effective_listen", None) or [(server.effective_host, server.effective_port)]
     for host, port in listen:
         print(f"gongkai: serving {application.config['INDEX_DIR']} at {_url(host, port)} "
